@@ -1,0 +1,24 @@
+"""Assembles the `flux2sql` typer application from the command modules."""
+from __future__ import annotations
+
+import typer
+
+from . import parse as parse_cmd
+
+app = typer.Typer(
+    name="flux2sql",
+    help="Run Flux (InfluxDB's query and task language) on DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+parse_cmd.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
