@@ -34,7 +34,7 @@ from typing import Callable, Iterator
 
 from .errors import FluxError
 from .tables import Column, Table
-from .timefmt import INT64_MAX, INT64_MIN, parse_rfc3339, wrap_int64
+from .timefmt import INT64_MAX, INT64_MIN, parse_rfc3339
 from .types import FluxType
 from .values import NS_PER_UNIT
 
@@ -115,11 +115,6 @@ def _parse_string(text: str) -> str:
     return text
 
 
-def _parse_time(text: str) -> int:
-    # Flux converts with Go's UnixNano, which wraps outside int64 (see wrap_int64).
-    return wrap_int64(parse_rfc3339(text))
-
-
 _DURATION = re.compile(r"-?(?:\d+(?:mo|ms|us|µs|ns|y|w|d|h|m|s))+", re.ASCII)
 _DURATION_PART = re.compile(r"(\d+)(mo|ms|us|µs|ns|y|w|d|h|m|s)")
 
@@ -142,7 +137,7 @@ CELL_PARSERS: dict[FluxType, Callable[[str], object]] = {
     FluxType.FLOAT: _parse_double,
     FluxType.BOOL: _parse_boolean,
     FluxType.STRING: _parse_string,
-    FluxType.TIME: _parse_time,
+    FluxType.TIME: parse_rfc3339,  # exact, even past int64 (see parse_rfc3339)
     FluxType.DURATION: _parse_duration,
 }
 
