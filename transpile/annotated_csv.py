@@ -91,6 +91,8 @@ def _parse_double(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
+        if "0x" not in text.lower():
+            raise
         value = float.fromhex(text)  # Go's ParseFloat also reads hex floats: 0x1p-2
     if math.isinf(value) and "inf" not in text.lower():
         raise ValueError("out of range for a 64-bit float")  # Go: ErrRange
@@ -156,7 +158,7 @@ def _numbered_rows(text: str) -> Iterator[tuple[int, list[str]]]:
         text = text[1:]
     if "\r" in text:
         text = text.replace("\r\n", "\n")
-    reader = csv.reader(io.StringIO(text, newline="\n"), strict=False)
+    reader = csv.reader(io.StringIO(text, newline="\n"), strict=True)
     last_line = 0
     while True:
         start = last_line + 1
