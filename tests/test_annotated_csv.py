@@ -217,7 +217,7 @@ def test_duration_column():
 def test_bad_cell_error_names_line_value_type_and_column():
     text = README_EXAMPLE + ",,1,c,2024-01-01T00:00:00Z,abc\n"
     message = decode_error(text)
-    assert message.startswith("csv line 7: cannot parse 'abc' as double in column _value")
+    assert message.startswith('csv line 7: cannot parse "abc" as double in column _value')
 
 
 def test_line_numbers_count_blank_lines_and_multiline_cells():

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import sys
@@ -349,9 +350,11 @@ class _Decoder:
         try:
             return parse(text)
         except ValueError as exc:
-            raise self.error(
-                line, f"cannot parse {text!r} as {datatype} in column {column.label} ({exc})"
-            ) from None
+            # timefmt's messages repeat the text; keep only their reason, if any.
+            reason = str(exc).removeprefix(f"cannot parse {text!r} as an RFC3339 time").removeprefix(": ")
+            detail = f" ({reason})" if reason else ""
+            shown = json.dumps(text, ensure_ascii=False)  # double quotes, like Go's %q
+            raise self.error(line, f"cannot parse {shown} as {datatype} in column {column.label}{detail}") from None
 
     def _finish_block(self, block: _Block, tables: list[Table], rows: list[tuple]) -> None:
         if rows:
