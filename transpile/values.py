@@ -81,3 +81,28 @@ class Duration:
                 out.append(f"{ns // size}{unit}")
                 ns %= size
         return sign + "".join(out)
+
+
+@dataclass(frozen=True)
+class Time:
+    """A Flux time: nanoseconds since the Unix epoch, UTC."""
+
+    nanoseconds: int
+
+
+@dataclass(frozen=True)
+class UInt:
+    """A Flux unsigned integer (Python ints stand for Flux's signed `int`)."""
+
+    value: int
+
+
+@dataclass(frozen=True)
+class Regex:
+    """A Flux regular expression (RE2 syntax, which DuckDB also uses)."""
+
+    pattern: str
+
+
+# `inf`: the infinite duration, used as `window(every: inf)`.
+INF = Duration(0, (1 << 63) - 1)

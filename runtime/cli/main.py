@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from . import parse as parse_cmd
+from . import query as query_cmd
 
 app = typer.Typer(
     name="flux2sql",
@@ -14,6 +15,7 @@ app = typer.Typer(
 )
 
 parse_cmd.register(app)
+query_cmd.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,199 @@
+"""Lowering of aggregates, selectors and windows.
+
+Aggregates become `GROUP BY ALL` over the key columns; selectors a QUALIFY on
+`row_number()` per table; windows compute each row's window bounds with `time_bucket`
+aligned to the Unix epoch (Flux's windows are, DuckDB's default origin is not).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlglot import exp
+
+from .. import plan as p
+from ..errors import FluxUnsupportedError
+from ..types import FluxType
+from ..values import Duration
+from . import sql
+from .lowerer import SEQ, Lowerer, key_partition, lowers, marker_of, order_sql
+from .relation import Relation
+
+# name -> (column SQL, Flux type of the column, params) -> SQL aggregate
+AGGREGATES: dict[str, Callable] = {
+    "count": lambda c, t, prm: sql.func("count", c),
+    "sum": lambda c, t, prm: sql.cast(sql.func("sum", c), t),
+    "mean": lambda c, t, prm: sql.func("avg", c),
+    "median": lambda c, t, prm: sql.func("quantile_cont", c, sql.number(0.5)),
+    "spread": lambda c, t, prm: exp.Sub(this=sql.func("max", c), expression=sql.func("min", c.copy())),
+    "stddev": lambda c, t, prm: sql.func("stddev_pop" if prm.get("mode") == "population" else "stddev_samp", c),
+    "skew": lambda c, t, prm: sql.func("skewness", c),
+    "distinct_count": lambda c, t, prm: sql.func("count", exp.Distinct(expressions=[c])),
+}
+
+
+def _quantile(c, t, prm):
+    q = sql.number(float(prm["q"]))
+    method = prm.get("method", "estimate_tdigest")
+    if method == "exact_selector":
+        return sql.func("quantile_disc", c, q)
+    return sql.func("quantile_cont", c, q)
+
+
+AGGREGATES["quantile"] = _quantile
+
+
+@lowers(p.Aggregate)
+def lower_aggregate(lw: Lowerer, node: p.Aggregate) -> Relation:
+    window = node.input if isinstance(node.input, p.Window) and node.input.create_empty else None
+    rel = lw.composable_input(node.input, node.input.step)
+    build = AGGREGATES.get(node.function)
+    if build is None:
+        raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
+    in_type = node.input.schema.type_of(node.column)
+    value = build(rel.ref(node.column), in_type, dict(node.params))
+    columns = {k: rel.ref(k) for k in node.schema.key}
+    columns[node.column] = value
+    columns[SEQ] = table_order(rel, node)
+    out = rel.with_columns(columns, group_by_all=True)
+    if not node.schema.key:
+        # A SQL aggregate of no rows still gives one row; Flux gives none without a table.
+        out.having = exp.GT(this=sql.func("count", exp.Star()), expression=sql.number(0))
+    if window is not None:
+        return fill_empty_windows(lw, out, node, window)
+    return out
+
+
+def table_order(rel: Relation, node: p.Aggregate) -> exp.Expression:
+    """Where the aggregate's row goes in its output table: its window's start when the
+    input is windowed (Flux emits windows in time order), else its table's first row."""
+    if isinstance(node.input, p.Window) and not node.input.every_inf:
+        return sql.func("epoch_ns", rel.ref(node.input.start_column))
+    column, desc = node.input.order.items[-1]
+    return sql.func("max" if desc else "min", rel.ref(column))
+
+
+def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.Aggregate, window: p.Window) -> Relation:
+    """Every window of every table gets a row: join the aggregate onto the grid of windows."""
+    bounds = window.bounds
+    if bounds is None:
+        raise FluxUnsupportedError("window(createEmpty: true) needs a range() before it")
+    name = lw.ctes.add(node.step, agg.to_select())
+    start_col, stop_col = window.start_column, window.stop_column
+    others = [k for k in node.schema.key if k not in (start_col, stop_col)]
+    tables = exp.select(*[sql.col(k) for k in others]).from_(sql.ident(name)).distinct() if others else None
+    first = window_start(window, sql.time_literal(bounds[0]))
+    last = (bounds[1] - 1) // 1000 * 1000  # window starts are whole microseconds
+    series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
+    grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
+    w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
+    grid_cols = {k: sql.col(k, "tables") for k in others}
+    grid_cols[start_col] = sql.func("greatest", w, sql.time_literal(bounds[0]))
+    grid_cols[stop_col] = sql.func("least", add_duration(w.copy(), window.period), sql.time_literal(bounds[1]))
+    grid = exp.select(*[sql.alias(e, k) for k, e in grid_cols.items()])
+    if tables is not None:
+        grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))))
+        grid = grid.join(exp.Subquery(this=exp.select("*").from_(grid_from), alias=exp.TableAlias(this=sql.ident("grid"))), join_type="cross")
+    else:
+        grid = grid.from_(exp.Subquery(this=exp.select("*").from_(grid_from), alias=exp.TableAlias(this=sql.ident("grid"))))
+    grid_name = lw.ctes.add("windows", grid)
+    cond = sql.and_all(
+        [exp.NullSafeEQ(this=sql.col(k, "w"), expression=sql.col(k, "a")) for k in others]
+        + [exp.EQ(this=sql.col(start_col, "w"), expression=sql.col(start_col, "a"))]
+    )
+    value = sql.col(node.column, "a")
+    if node.function == "count":
+        value = exp.Coalesce(this=value, expressions=[sql.number(0)])
+    columns = {k: sql.col(k, "w") for k in node.schema.key}
+    columns[node.column] = value
+    columns[SEQ] = sql.func("epoch_ns", sql.col(start_col, "w"))
+    source = exp.Table(this=sql.ident(grid_name), alias=exp.TableAlias(this=sql.ident("w")))
+    join = exp.Join(this=exp.Table(this=sql.ident(name), alias=exp.TableAlias(this=sql.ident("a"))), on=cond, side="LEFT")
+    return Relation(source=source, columns=columns, joins=[join])
+
+
+# ---------------------------------------------------------------- selectors
+
+SELECTOR_ORDER = {
+    "first": lambda rel, node: order_sql(rel, node),
+    "last": lambda rel, node: order_sql(rel, node, reverse=True),
+    "min": lambda rel, node: [sql.ordered(rel.ref(node.column))] + order_sql(rel, node),
+    "max": lambda rel, node: [sql.ordered(rel.ref(node.column), True)] + order_sql(rel, node),
+}
+
+
+@lowers(p.Selector)
+def lower_selector(lw: Lowerer, node: p.Selector) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    params = dict(node.params)
+    partition = key_partition(rel, node)
+    out = rel.with_columns(dict(rel.columns))
+    if node.function in SELECTOR_ORDER:
+        out.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
+        rank = sql.over(exp.RowNumber(), partition, SELECTOR_ORDER[node.function](rel, node))
+        out.qualify.append(exp.EQ(this=rank, expression=sql.number(1)))
+        return out
+    if node.function in ("limit", "tail"):
+        n, offset = int(params["n"]), int(params.get("offset", 0))
+        rank = sql.over(exp.RowNumber(), partition, order_sql(rel, node, reverse=node.function == "tail"))
+        out.qualify.append(exp.Between(this=rank, low=sql.number(offset + 1), high=sql.number(offset + n)))
+        return out
+    raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
+
+
+# ---------------------------------------------------------------- windows
+
+
+def duration_sql(d: Duration) -> exp.Expression:
+    if d.months and d.nanoseconds:
+        raise FluxUnsupportedError(f"mixed calendar and fixed durations ({d}) are not supported in windows")
+    if d.months:
+        return exp.Interval(this=exp.Literal.string(str(d.months)), unit=exp.var("MONTH"))
+    if d.nanoseconds % 1000:
+        raise FluxUnsupportedError(f"window durations below a microsecond ({d}) are not supported")
+    return sql.interval_ns(d.nanoseconds)
+
+
+def add_duration(t: exp.Expression, d: Duration) -> exp.Expression:
+    return exp.Add(this=t, expression=duration_sql(d))
+
+
+EPOCH = sql.cast(exp.Literal.string("1970-01-01"), FluxType.TIME)
+
+
+def window_start(window: p.Window, t: exp.Expression) -> exp.Expression:
+    """The start of the window holding time `t`: epoch-aligned buckets shifted by offset."""
+    origin = EPOCH.copy() if window.offset.is_zero else add_duration(EPOCH.copy(), window.offset)
+    return sql.cast(sql.func("time_bucket", duration_sql(window.every), t, origin), FluxType.TIME)
+
+
+@lowers(p.Window)
+def lower_window(lw: Lowerer, node: p.Window) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    if node.every_inf:
+        bounds = node.input.bounds
+        columns = dict(rel.columns)
+        if bounds is not None:
+            columns[node.start_column] = sql.time_literal(bounds[0])
+            columns[node.stop_column] = sql.time_literal(bounds[1])
+        return rel.with_columns(_reorder(columns, node))
+    if node.period != node.every:
+        raise FluxUnsupportedError("window(period:) different from every is not supported yet")
+    t = rel.ref(node.time_column)
+    start = window_start(node, t)
+    stop = add_duration(start.copy(), node.period)
+    columns = dict(rel.columns)
+    if node.input.schema.has(node.start_column) and node.input.schema.has(node.stop_column):
+        start = sql.func("greatest", start, rel.ref(node.start_column))
+        stop = sql.func("least", stop, rel.ref(node.stop_column))
+    columns[node.start_column] = start
+    columns[node.stop_column] = stop
+    out = rel.with_columns(_reorder(columns, node))
+    out.where.append(exp.Not(this=exp.Is(this=t.copy(), expression=exp.Null())))
+    return out
+
+
+def _reorder(columns: dict, node: p.PlanNode) -> dict:
+    labels = list(node.schema.labels)
+    out = {k: columns[k] for k in labels if k in columns}
+    out.update({k: v for k, v in columns.items() if k not in out})
+    return out

@@ -1,0 +1,137 @@
+"""Plan -> SQL: one lowering function per plan node type, dispatched by type.
+
+Each function takes the `Lowerer` and the node and returns a `Relation` holding every
+schema column plus the hidden columns the node's row order needs (`__seq`). Group keys
+become GROUP BY ALL / PARTITION BY; row order becomes ORDER BY inside window functions.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from .. import plan as p
+from ..errors import FluxUnsupportedError
+from ..scalar import Scalar
+from . import sql
+from .relation import CteList, Relation, passthrough
+from .scalars import lower_scalar
+
+SEQ = p.SEQ
+
+
+@dataclass
+class LoweredResult:
+    """One statement of the program: the SQL of a result and how to read its rows."""
+
+    name: str
+    select: exp.Select
+    node: p.PlanNode
+
+    @property
+    def schema(self) -> p.Schema:
+        return self.node.schema
+
+    def sql(self, pretty: bool = True) -> str:
+        return self.select.sql(dialect=sql.DIALECT, pretty=pretty)
+
+
+class Lowerer:
+    def __init__(self) -> None:
+        self.ctes = CteList()
+        self.memo: dict[int, Relation] = {}
+        self.uses: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ driving
+
+    def lower_result(self, name: str, node: p.PlanNode) -> LoweredResult:
+        self._count_uses(node)
+        rel = self.relation(node)
+        schema = node.schema
+        if not rel.composable:
+            rel = self.materialize(rel, node.step)
+        columns = {c.label: rel.ref(c.label) for c in schema.columns}
+        final = rel.with_columns(columns)
+        marker = marker_of(node)
+        if node.may_have_empty and marker is not None:
+            final.where.append(exp.Not(this=exp.Is(this=rel.ref(marker), expression=exp.Null())))
+        select = final.to_select()
+        order = [sql.ordered(rel.ref(k)) for k in schema.key if not _is_constant(rel.ref(k))]
+        order += [sql.ordered(rel.ref(c), desc) for c, desc in node.order.items if c in rel.columns]
+        if order:
+            select = select.order_by(*order)
+        return LoweredResult(name, self.ctes.attach(select), node)
+
+    def _count_uses(self, node: p.PlanNode) -> None:
+        self.uses[id(node)] = self.uses.get(id(node), 0) + 1
+        if self.uses[id(node)] == 1:
+            for child in node.inputs:
+                self._count_uses(child)
+
+    def relation(self, node: p.PlanNode) -> Relation:
+        key = id(node)
+        if key in self.memo:
+            return self.memo[key]
+        try:
+            lower = LOWERINGS[type(node)]
+        except KeyError:
+            raise FluxUnsupportedError(f"{node.step}() cannot be lowered to SQL yet") from None
+        rel = lower(self, node)
+        if self.uses.get(key, 0) > 1:
+            # Used by several consumers: compute it once, as its own CTE.
+            rel = self.materialize(rel, node.step)
+        self.memo[key] = rel
+        return rel
+
+    def materialize(self, rel: Relation, step: str) -> Relation:
+        name = self.ctes.add(step, rel.to_select())
+        return passthrough(exp.Table(this=sql.ident(name)), rel.columns.keys())
+
+    def composable_input(self, node: p.PlanNode, step: str) -> Relation:
+        """The input relation, made into a CTE first when it cannot be extended."""
+        rel = self.relation(node)
+        if not rel.composable:
+            rel = self.materialize(rel, step)
+        return rel
+
+
+def _is_constant(e: exp.Expression) -> bool:
+    return not any(isinstance(n, exp.Column) for n in e.walk())
+
+
+def marker_of(node: p.PlanNode) -> str | None:
+    """The column that is NULL exactly on empty-table placeholder rows."""
+    return getattr(node, "marker", None) or (marker_of(node.inputs[0]) if node.inputs else SEQ)
+
+
+def scalar_sql(rel: Relation, expr: Scalar) -> exp.Expression:
+    return lower_scalar(expr, rel.ref)
+
+
+def key_partition(rel: Relation, node: p.PlanNode) -> list:
+    return [rel.ref(k) for k in node.schema.key]
+
+
+def order_sql(rel: Relation, node: p.PlanNode, reverse: bool = False) -> list:
+    items = []
+    for c, desc in node.order.items:
+        if c in rel.columns:
+            d = desc != reverse
+            items.append(sql.ordered(rel.ref(c), d))
+    return items
+
+
+def hidden(rel: Relation, node: p.PlanNode) -> dict:
+    labels = set(node.schema.labels)
+    return {k: v for k, v in rel.columns.items() if k not in labels}
+
+
+LOWERINGS: dict = {}
+
+
+def lowers(node_type):
+    def register(fn):
+        LOWERINGS[node_type] = fn
+        return fn
+
+    return register

@@ -1,0 +1,81 @@
+"""A SELECT under construction, and the CTEs a program accumulates.
+
+Lowering a plan node either extends the current `Relation` (adds a WHERE, composes a
+projection, adds a QUALIFY) or, when SQL clause order forbids that, turns it into a CTE
+named after the Flux step and starts a new SELECT over it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from sqlglot import exp
+
+from . import sql
+
+
+@dataclass
+class Relation:
+    source: exp.Expression
+    columns: dict  # label -> SQL expression over `source` (schema columns, then hidden ones)
+    where: list = field(default_factory=list)
+    group_by_all: bool = False
+    having: exp.Expression | None = None
+    qualify: list = field(default_factory=list)
+    joins: list = field(default_factory=list)
+    has_window: bool = False  # some column is a window function
+
+    @property
+    def composable(self) -> bool:
+        """True when a projection or filter may be merged into this SELECT."""
+        return not (self.group_by_all or self.qualify or self.has_window)
+
+    def ref(self, label: str) -> exp.Expression:
+        try:
+            return self.columns[label].copy()
+        except KeyError:
+            return sql.null()
+
+    def with_columns(self, columns: dict, **changes) -> "Relation":
+        return replace(self, columns=columns, where=list(self.where), qualify=list(self.qualify), **changes)
+
+    def to_select(self) -> exp.Select:
+        select = exp.select(*[sql.alias(e.copy(), label) for label, e in self.columns.items()]).from_(self.source.copy())
+        for j in self.joins:
+            select = select.join(j.copy())
+        cond = sql.and_all([w.copy() for w in self.where])
+        if cond is not None:
+            select = select.where(cond)
+        if self.group_by_all:
+            select.set("group", exp.Group(all=True))
+        if self.having is not None:
+            select = select.having(self.having.copy())
+        q = sql.and_all([w.copy() for w in self.qualify])
+        if q is not None:
+            select.set("qualify", exp.Qualify(this=q))
+        return select
+
+
+def passthrough(source: exp.Expression, labels) -> Relation:
+    return Relation(source=source, columns={label: sql.col(label) for label in labels})
+
+
+class CteList:
+    """The WITH clause being built: unique names after Flux steps."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, exp.Select]] = []
+        self.names: set[str] = set()
+
+    def add(self, step: str, select: exp.Select) -> str:
+        base = step.replace(".", "_") or "step"
+        name, n = base, 2
+        while name in self.names:
+            name, n = f"{base}_{n}", n + 1
+        self.names.add(name)
+        self.items.append((name, select))
+        return name
+
+    def attach(self, select: exp.Select) -> exp.Select:
+        for name, body in self.items:
+            select = select.with_(sql.ident(name), as_=body)
+        return select

@@ -1,0 +1,380 @@
+"""The Plan: immutable operators over *streams of Flux tables*.
+
+Every node knows its output schema: the columns with their Flux types, the group key
+(which columns name a table) and the row order inside each table. Flux applies
+aggregates, selectors, sort, limit, fill ... per table; SQL has no tables inside a
+relation, so lowering turns the key into GROUP BY / PARTITION BY and the order into
+ORDER BY inside window functions.
+
+A stream is lowered to ONE relation whose rows carry every column of the schema and
+the hidden column `__seq`, the row's position in stream order. A table with no rows
+cannot be a row set, yet Flux keeps empty tables (an empty window still counts 0), so an
+empty table is represented by one *placeholder* row whose `__seq` is NULL and whose
+non-key columns are NULL. Output drops placeholders.
+
+This module owns node definitions and schema derivation. It knows nothing of SQL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .scalar import Scalar
+from .tables import Column, Table
+from .types import FluxType
+from .values import Duration
+
+SEQ = "__seq"
+
+
+@dataclass(frozen=True)
+class Schema:
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        labels = self.labels
+        missing = [k for k in self.key if k not in labels]
+        if missing:
+            raise ValueError(f"group key column(s) {missing} not in schema {labels}")
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(c.label for c in self.columns)
+
+    def has(self, label: str) -> bool:
+        return any(c.label == label for c in self.columns)
+
+    def type_of(self, label: str) -> FluxType | None:
+        for c in self.columns:
+            if c.label == label:
+                return c.type
+        return None
+
+    def non_key(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.label not in self.key)
+
+
+@dataclass(frozen=True)
+class OrderBy:
+    """Row order inside each table: a list of (column, descending) tried in turn."""
+
+    items: tuple[tuple[str, bool], ...] = ((SEQ, False),)
+
+
+class PlanNode:
+    """Base of all plan nodes (each a frozen dataclass)."""
+
+    inputs: tuple["PlanNode", ...] = ()
+    # True when the relation may hold empty-table placeholders.
+    may_have_empty: bool = False
+
+    @property
+    def schema(self) -> Schema:  # pragma: no cover - every node defines it
+        raise NotImplementedError
+
+    @property
+    def order(self) -> OrderBy:
+        return self.inputs[0].order if self.inputs else OrderBy()
+
+    @property
+    def bounds(self) -> tuple[int, int] | None:
+        """The time bounds set by an upstream `range()` (ns), if known statically."""
+        return self.inputs[0].bounds if self.inputs else None
+
+    @property
+    def step(self) -> str:
+        """The Flux function this node comes from (names the CTE)."""
+        return getattr(self, "flux_name", type(self).__name__.lower())
+
+
+@dataclass(frozen=True)
+class Literal(PlanNode):
+    """Tables written in the script or read from annotated CSV at compile time."""
+
+    tables: tuple[Table, ...]
+    flux_name: str = "csv"
+
+    @cached_property
+    def schema(self) -> Schema:
+        columns: dict[str, Column] = {}
+        key: list[str] = []
+        for table in self.tables:
+            for col in table.columns:
+                seen = columns.get(col.label)
+                if seen is not None and seen.type != col.type:
+                    from .errors import FluxUnsupportedError
+
+                    raise FluxUnsupportedError(
+                        f"column {col.label!r} has type {seen.type.value} in one table and "
+                        f"{col.type.value} in another; flux2sql needs one type per column in a stream"
+                    )
+                columns.setdefault(col.label, col)
+            for k in table.key:
+                if k not in key:
+                    key.append(k)
+        return Schema(tuple(columns.values()), tuple(key))
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return any(not t.rows for t in self.tables)
+
+
+@dataclass(frozen=True)
+class Range(PlanNode):
+    """`range(start, stop)`: keep rows with start <= _time < stop; set _start/_stop, add them to the key."""
+
+    input: PlanNode
+    start: int
+    stop: int
+    flux_name: str = "range"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty or isinstance(self.input, Literal)
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        bounds = (Column("_start", FluxType.TIME), Column("_stop", FluxType.TIME))
+        rest = tuple(c for c in s.columns if c.label not in ("_start", "_stop"))
+        key = ("_start", "_stop") + tuple(k for k in s.key if k not in ("_start", "_stop"))
+        return Schema(bounds + rest, key)
+
+    @property
+    def bounds(self):  # type: ignore[override]
+        return (self.start, self.stop)
+
+
+@dataclass(frozen=True)
+class Filter(PlanNode):
+    """`filter(fn)`: keep rows where the predicate is true; `keep_empty` is onEmpty: "keep"."""
+
+    input: PlanNode
+    predicate: Scalar
+    keep_empty: bool = False
+    flux_name: str = "filter"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.keep_empty
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+
+@dataclass(frozen=True)
+class Project(PlanNode):
+    """Compute each output column from the input row: map, keep, drop, rename, set, duplicate.
+
+    `columns` are (label, expression, type) in output order; `key` the output group key.
+    """
+
+    input: PlanNode
+    columns: tuple[tuple[str, Scalar], ...]
+    key: tuple[str, ...]
+    types: tuple[FluxType | None, ...]
+    flux_name: str = "map"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @cached_property
+    def schema(self) -> Schema:
+        cols = tuple(Column(label, t) for (label, _), t in zip(self.columns, self.types))
+        return Schema(cols, self.key)
+
+
+@dataclass(frozen=True)
+class Group(PlanNode):
+    """`group(columns, mode)`: regroup rows into tables by a new key."""
+
+    input: PlanNode
+    key: tuple[str, ...]
+    flux_name: str = "group"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @cached_property
+    def schema(self) -> Schema:
+        return Schema(self.input.schema.columns, self.key)
+
+
+@dataclass(frozen=True)
+class Aggregate(PlanNode):
+    """An aggregate: one row per table with the key columns and the aggregated column.
+
+    `function` names an entry of the lowering's aggregate table (mean, sum, count, ...);
+    `params` holds its constant arguments as (name, value) pairs.
+    """
+
+    input: PlanNode
+    function: str
+    column: str
+    out_type: FluxType | None
+    params: tuple[tuple[str, object], ...] = ()
+    flux_name: str = ""
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def step(self) -> str:
+        return self.flux_name or self.function
+
+    @property
+    def order(self) -> OrderBy:
+        # One row per table; the hidden __seq places it when tables merge later.
+        return OrderBy()
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        cols = tuple(c for c in s.columns if c.label in s.key) + (Column(self.column, self.out_type),)
+        return Schema(cols, s.key)
+
+
+@dataclass(frozen=True)
+class Selector(PlanNode):
+    """A selector keeps whole rows: first, last, min, max (one row), or limit/tail/sample (n rows)."""
+
+    input: PlanNode
+    function: str
+    column: str
+    params: tuple[tuple[str, object], ...] = ()
+    flux_name: str = ""
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def step(self) -> str:
+        return self.flux_name or self.function
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+
+@dataclass(frozen=True)
+class Sort(PlanNode):
+    input: PlanNode
+    columns: tuple[str, ...]
+    desc: bool
+    flux_name: str = "sort"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        cols = tuple((c, self.desc) for c in self.columns if self.input.schema.has(c))
+        return OrderBy(cols + self.input.order.items)
+
+
+@dataclass(frozen=True)
+class Window(PlanNode):
+    """`window()`: split each table into time windows; _start/_stop become the window bounds.
+
+    Fixed windows have `every`/`period`/`offset` durations aligned to the Unix epoch;
+    `create_empty` keeps windows with no rows as empty tables. `every_inf` is window(every: inf):
+    one window per table spanning the bounds.
+    """
+
+    input: PlanNode
+    every: Duration
+    period: Duration
+    offset: Duration
+    create_empty: bool
+    time_column: str = "_time"
+    start_column: str = "_start"
+    stop_column: str = "_stop"
+    location: str = "UTC"
+    every_inf: bool = False
+    flux_name: str = "window"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.create_empty or self.input.may_have_empty
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        bounds = (Column(self.start_column, FluxType.TIME), Column(self.stop_column, FluxType.TIME))
+        names = (self.start_column, self.stop_column)
+        rest = tuple(c for c in s.columns if c.label not in names)
+        key = tuple(k for k in s.key if k not in names) + names
+        return Schema(bounds + rest, key)
+
+
+@dataclass(frozen=True)
+class Union(PlanNode):
+    """`union(tables)`: all tables of all inputs; missing columns are null."""
+
+    streams: tuple[PlanNode, ...]
+    flux_name: str = "union"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return self.streams
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return any(s.may_have_empty for s in self.streams)
+
+    @property
+    def bounds(self):  # type: ignore[override]
+        return None
+
+    @cached_property
+    def schema(self) -> Schema:
+        columns: dict[str, Column] = {}
+        for s in self.streams:
+            for c in s.schema.columns:
+                columns.setdefault(c.label, c)
+        key = self.streams[0].schema.key
+        return Schema(tuple(columns.values()), key)
+
+
+@dataclass(frozen=True)
+class Yield:
+    """A named result of the program."""
+
+    name: str
+    node: PlanNode
+    span: object = field(default=None, compare=False)
