@@ -1,8 +1,11 @@
-"""The Flux function library, one module per Flux package.
+"""The Flux function library, one module per Flux package or family of functions.
 
 Table functions are Python functions decorated with `@flux_function`; their signature is
 the Flux signature (parameter names, defaults). Scalar functions are rows of a data table
-(`ScalarFunction`). Importing this package registers every module.
+(`ScalarFunction`). Importing this package imports (and so registers) every module in it.
 """
-from . import registry  # noqa: F401
-from . import universe, sources  # noqa: F401
+import importlib
+import pkgutil
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

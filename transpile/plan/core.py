@@ -19,10 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from .scalar import Scalar
-from .tables import Column, Table
-from .types import FluxType
-from .values import Duration
+from ..scalar import Scalar
+from ..tables import Column, Table
+from ..types import FluxType
+from ..values import Duration
 
 SEQ = "__seq"
 
@@ -103,7 +103,7 @@ class Literal(PlanNode):
             for col in table.columns:
                 seen = columns.get(col.label)
                 if seen is not None and seen.type != col.type:
-                    from .errors import FluxUnsupportedError
+                    from ..errors import FluxUnsupportedError
 
                     raise FluxUnsupportedError(
                         f"column {col.label!r} has type {seen.type.value} in one table and "
