@@ -326,9 +326,19 @@ class TypeExpression(Node):
 
 
 @dataclass(frozen=True)
+class Attribute(Node):
+    """`@edition("2022.1")` before a package clause, an import or a statement (SPEC:
+    Attributes). The runtime defines their meaning; the parser only records them."""
+
+    name: str
+    params: tuple[Expression, ...] = ()
+
+
+@dataclass(frozen=True)
 class VariableAssignment(Node):
     id: Identifier
     init: Expression
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -342,22 +352,26 @@ class MemberAssignment(Node):
 @dataclass(frozen=True)
 class OptionStatement(Node):
     assignment: Union[VariableAssignment, MemberAssignment]
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
 class BuiltinStatement(Node):
     id: Identifier
     ty: TypeExpression
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
 class ExpressionStatement(Node):
     expression: Expression
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
 class ReturnStatement(Node):
     argument: Expression
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -367,6 +381,7 @@ class TestCaseStatement(Node):
     id: Identifier
     block: Block
     extends: StringLiteral | None = None
+    attributes: tuple[Attribute, ...] = ()
 
 
 Statement = Union[
@@ -382,12 +397,14 @@ Statement = Union[
 @dataclass(frozen=True)
 class PackageClause(Node):
     name: Identifier
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
 class ImportDeclaration(Node):
     path: StringLiteral
     alias: Identifier | None = None
+    attributes: tuple[Attribute, ...] = ()
 
 
 @dataclass(frozen=True)
