@@ -1,0 +1,49 @@
+"""The one place where tasks reach the Flux compiler and executor.
+
+Owns the adapter between the task runner and `runtime.execute`: `run_script(con, source,
+now_ns)` compiles a script with now() = now_ns and executes its statements on `con`
+without committing (the runner owns the transaction); `script_sql(source, now_ns)` gives
+the SQL for `--dry-run`. Both are imported lazily so that the task machinery can be
+tested with another executor (anything with the two methods of `ScriptExecutor`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class ScriptOutcome:
+    """What one execution of a task script did."""
+
+    rows_written: int
+    sql: str
+
+
+class ScriptExecutor(Protocol):
+    def run(self, con: duckdb.DuckDBPyConnection, source: str, now_ns: int) -> ScriptOutcome:
+        """Execute on `con` inside the caller's transaction; raise FluxError or duckdb.Error."""
+
+    def sql(self, source: str, now_ns: int) -> str:
+        """The SQL that `run` would execute, with now() resolved; raise FluxError."""
+
+
+class FluxScriptExecutor:
+    """The real executor: flux2sql's compiler and `to()` (runtime.execute)."""
+
+    def run(self, con: duckdb.DuckDBPyConnection, source: str, now_ns: int) -> ScriptOutcome:
+        from runtime.execute import run_script
+
+        outcome = run_script(con, source, now_ns)
+        return ScriptOutcome(rows_written=int(outcome.rows_written), sql=outcome.sql)
+
+    def sql(self, source: str, now_ns: int) -> str:
+        from runtime.execute import script_sql
+
+        return script_sql(source, now_ns)
+
+
+def default_executor() -> ScriptExecutor:
+    return FluxScriptExecutor()
