@@ -19,6 +19,10 @@ def convert_constant(v, target: FluxType):
     if v is None:
         return None
     if target == FluxType.STRING:
+        if isinstance(v, float):
+            from .scalar_support import go_format_float
+
+            return go_format_float(v)  # Go's strconv.FormatFloat(v, 'f', -1, 64)
         return to_string(v)
     raw = v.value if isinstance(v, UInt) else v.nanoseconds if isinstance(v, (Time,)) else v
     if isinstance(v, Duration):
@@ -52,7 +56,9 @@ def convert_sql(e: exp.Expression, source: FluxType | None, target: FluxType) ->
         if source == FluxType.TIME:
             return sql.func("strftime", e, exp.Literal.string("%Y-%m-%dT%H:%M:%S.%nZ"))
         if source == FluxType.FLOAT:
-            return sql.func("flux_format_float", e)
+            from .scalar_support import go_format_float_sql
+
+            return go_format_float_sql(e)
         return sql.cast(e, FluxType.STRING)
     if source == FluxType.TIME and target in (FluxType.INT, FluxType.UINT, FluxType.FLOAT):
         return sql.cast(sql.func("epoch_ns", e), target)
