@@ -288,6 +288,10 @@ class Evaluator:
             return obj[index]
         if isinstance(index, str) and isinstance(obj, (Record, RowRecord)):
             return self.member(obj, index, node)
+        if isinstance(obj, RowValue):  # an array computed per row, e.g. strings.split(v: r.x, t: " ")[0]
+            from ..functions.scalar_support import index_row_value
+
+            return index_row_value(obj, index, node.span)
         raise FluxSemanticError(f"cannot index a {operators.describe(obj)} with {operators.describe(index)}", node.span)
 
     def e_unary(self, node: ast.UnaryExpression, scope):
