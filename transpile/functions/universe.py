@@ -5,6 +5,8 @@ Plan nodes; the lowering stage turns them into SQL.
 """
 from __future__ import annotations
 
+import builtins
+
 from ..analyze.objects import Record, RowRecord, RowValue, Stream
 from ..analyze.operators import describe, scalar_type, to_scalar
 from ..plan import Aggregate, Filter, Group, Range, Selector, Sort, Union, Window
@@ -109,8 +111,8 @@ def _select_columns(ctx, node, columns, fn, arg_name):
     if (columns is None) == (fn is None):
         raise ctx.error("give exactly one of columns or fn")
     if columns is not None:
-        return set(string_list(ctx, columns, "columns"))
-    chosen = set()
+        return builtins.set(string_list(ctx, columns, "columns"))
+    chosen = builtins.set()
     for col in node.schema.labels:
         value = ctx.call(function_arg(ctx, fn, "fn"), {"column": col})
         if value is True:
