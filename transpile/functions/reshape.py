@@ -1,0 +1,237 @@
+"""Flux's reshaping and selection functions: pivot, fieldsAsCols, keys, columns, distinct,
+unique, mode, sample, top/bottom, highest*/lowest*, experimental.group and the
+experimental aggregates that are universe ones under another name.
+
+Functions that Flux itself defines in Flux (top, bottom, highestMax, ...) are built here
+the same way, from the universe functions (sort, limit, group, max, ...), so they share
+their plan nodes and SQL. Joins live in functions/join.py.
+"""
+from __future__ import annotations
+
+from ..analyze.objects import Stream
+from ..plan import Group
+from ..plan.reshape import ColumnLabels, Distinct, Mode, Pivot, RowSelect, column_values, label_of
+from . import universe
+from .registry import alias, flux_function, package
+from .streams import stream_of, string_list
+
+
+def _column_arg(ctx, node, column: str, arg: str = "column") -> str:
+    if not isinstance(column, str):
+        raise ctx.error(f"{arg} must be a string", arg)
+    if not node.schema.has(column):
+        raise ctx.error(f"column {column!r} does not exist", arg)
+    return column
+
+
+def _int_arg(ctx, value, arg: str, minimum: int | None = None) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ctx.error(f"{arg} must be an integer", arg)
+    if minimum is not None and value < minimum:
+        raise ctx.error(f"{arg} must be at least {minimum}", arg)
+    return value
+
+
+# ---------------------------------------------------------------- pivot
+
+
+@flux_function("universe")
+def pivot(ctx, tables, rowKey, columnKey, valueColumn):
+    """pivot(rowKey, columnKey, valueColumn): https://docs.influxdata.com/flux/v0/stdlib/universe/pivot/
+
+    The new columns come from the values the column-key columns can take, known at compile
+    time from the plan's sources (see plan/reshape.py for why and how).
+    """
+    node = stream_of(ctx, tables)
+    row_key = string_list(ctx, rowKey, "rowKey")
+    column_key = string_list(ctx, columnKey, "columnKey")
+    if not column_key:
+        raise ctx.error("columnKey must name at least one column", "columnKey")
+    if not isinstance(valueColumn, str) or not node.schema.has(valueColumn):
+        raise ctx.error(f"value column {valueColumn!r} does not exist", "valueColumn")
+    for arg, cols in (("rowKey", row_key), ("columnKey", column_key)):
+        for c in cols:
+            if not node.schema.has(c):
+                raise ctx.error(f"column {c!r} does not exist", arg)
+    domains = []
+    for c in column_key:
+        values = column_values(node, c)
+        if values is None:
+            raise ctx.unsupported(
+                f"the values of column {c!r} are not known at compile time, so the pivoted columns cannot be named "
+                "(pivot needs a csv.from/array.from source or a filter naming the values)",
+                "columnKey",
+            )
+        domains.append(values)
+    types = tuple(node.schema.type_of(c) for c in column_key)
+    combos = _combinations(node, column_key, domains)
+    seen: dict = {}
+    for combo in combos:
+        seen.setdefault(label_of(combo, types), combo)
+    new_columns = tuple(seen.items())
+    return Stream(Pivot(node, row_key, column_key, valueColumn, new_columns))
+
+
+def _combinations(node, column_key, domains) -> list[tuple]:
+    """Column-key value combinations in order of appearance: from the source rows when one
+    Literal table set holds every column-key column, else the cross product."""
+    if len(column_key) == 1:
+        return [(v,) for v in domains[0]]
+    from itertools import product
+
+    from ..plan.core import Literal
+
+    source = node
+    while not isinstance(source, Literal) and len(source.inputs) == 1 and all(source.inputs[0].schema.has(c) for c in column_key):
+        source = source.inputs[0]
+    if isinstance(source, Literal):
+        allowed = [set(d) for d in domains]
+        seen: dict = {}
+        for table in source.tables:
+            idx = [table.index(c) if c in table.labels else None for c in column_key]
+            for row in table.rows:
+                combo = tuple(row[i] if i is not None else None for i in idx)
+                if all(v in a for v, a in zip(combo, allowed)):
+                    seen.setdefault(combo, None)
+        return list(seen)
+    return list(product(*domains))
+
+
+def _fields_as_cols(ctx, tables):
+    """fieldsAsCols(): pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value").
+
+    https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/schema/fieldsascols/
+    """
+    return pivot(ctx, tables, ["_time"], ["_field"], "_value")
+
+
+flux_function("influxdata/influxdb/schema", name="fieldsAsCols")(_fields_as_cols)
+flux_function("influxdata/influxdb/v1", name="fieldsAsCols")(_fields_as_cols)
+
+
+# ---------------------------------------------------------------- keys, columns, distinct
+
+
+@flux_function("universe")
+def keys(ctx, tables, column="_value"):
+    """keys(column): the group key labels of each table, one per row.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/keys/
+    """
+    node = stream_of(ctx, tables)
+    return Stream(ColumnLabels(node, column, tuple(node.schema.key), flux_name="keys"))
+
+
+@flux_function("universe")
+def columns(ctx, tables, column="_value"):
+    """columns(column): the column labels of each table, one per row.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/columns/
+    """
+    node = stream_of(ctx, tables)
+    return Stream(ColumnLabels(node, column, tuple(node.schema.labels), flux_name="columns"))
+
+
+@flux_function("universe")
+def distinct(ctx, tables, column="_value"):
+    """distinct(column): https://docs.influxdata.com/flux/v0/stdlib/universe/distinct/"""
+    node = stream_of(ctx, tables)
+    return Stream(Distinct(node, _column_arg(ctx, node, column)))
+
+
+@flux_function("universe")
+def unique(ctx, tables, column="_value"):
+    """unique(column): the first row of each distinct value. https://docs.influxdata.com/flux/v0/stdlib/universe/unique/"""
+    node = stream_of(ctx, tables)
+    return Stream(RowSelect(node, "unique", _column_arg(ctx, node, column), flux_name="unique"))
+
+
+@flux_function("universe")
+def mode(ctx, tables, column="_value"):
+    """mode(column): https://docs.influxdata.com/flux/v0/stdlib/universe/mode/"""
+    node = stream_of(ctx, tables)
+    return Stream(Mode(node, _column_arg(ctx, node, column)))
+
+
+@flux_function("universe")
+def sample(ctx, tables, n, pos=-1):
+    """sample(n, pos): every n-th row of each table from row `pos` (0-based).
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/sample/ ; pos -1 means a random start
+    in [0, n); this compiler must be deterministic and starts at 0, one of those outcomes.
+    """
+    node = stream_of(ctx, tables)
+    n = _int_arg(ctx, n, "n", 1)
+    pos = _int_arg(ctx, pos, "pos", -1)
+    if pos >= n:
+        raise ctx.error("pos must be less than n", "pos")
+    return Stream(RowSelect(node, "sample", "_value", (("n", n), ("pos", max(pos, 0))), flux_name="sample"))
+
+
+# ---------------------------------------------------------------- top, bottom, highest*, lowest*
+
+
+def _sort_limit(ctx, tables, n, columns, desc):
+    _int_arg(ctx, n, "n", 0)
+    cols = string_list(ctx, columns, "columns")
+    return universe.limit(ctx, universe.sort(ctx, tables, list(cols), desc), n)
+
+
+@flux_function("universe")
+def top(ctx, tables, n, columns=["_value"]):  # noqa: B006 - Flux's default
+    """top(n, columns) = sort(columns, desc: true) |> limit(n). https://docs.influxdata.com/flux/v0/stdlib/universe/top/"""
+    return _sort_limit(ctx, tables, n, columns, True)
+
+
+@flux_function("universe")
+def bottom(ctx, tables, n, columns=["_value"]):  # noqa: B006
+    """bottom(n, columns) = sort(columns) |> limit(n). https://docs.influxdata.com/flux/v0/stdlib/universe/bottom/"""
+    return _sort_limit(ctx, tables, n, columns, False)
+
+
+def _highest_or_lowest(reducer, desc: bool, flux_name: str):
+    """Flux's _highestOrLowest: group(groupColumns) |> reducer(column) |> group() |> top/bottom(n)."""
+
+    def fn(ctx, tables, n, column="_value", groupColumns=[]):  # noqa: B006
+        grouped = universe.group(ctx, tables, list(string_list(ctx, groupColumns, "groupColumns")))
+        reduced = reducer(ctx, grouped, column=column)
+        return _sort_limit(ctx, universe.group(ctx, reduced, []), n, [column], desc)
+
+    fn.__name__ = flux_name
+    return fn
+
+
+for _name, _reducer, _desc in (
+    ("highestMax", universe.max, True),
+    ("highestAverage", universe.mean, True),
+    ("highestCurrent", universe.last, True),
+    ("lowestMin", universe.min, False),
+    ("lowestAverage", universe.mean, False),
+    ("lowestCurrent", universe.last, False),
+):
+    flux_function("universe", name=_name)(_highest_or_lowest(_reducer, _desc, _name))
+
+
+# ---------------------------------------------------------------- experimental
+
+
+@flux_function("experimental", name="group")
+def experimental_group(ctx, tables, columns, mode):
+    """experimental.group(columns, mode: "extend"): add columns to the group key.
+
+    https://docs.influxdata.com/flux/v0/stdlib/experimental/group/
+    """
+    node = stream_of(ctx, tables)
+    if mode != "extend":
+        raise ctx.error('mode must be "extend"', "mode")
+    wanted = string_list(ctx, columns, "columns")
+    key = tuple(node.schema.key) + tuple(c for c in wanted if c not in node.schema.key and node.schema.has(c))
+    return Stream(Group(node, key))
+
+
+# experimental.<aggregate>() are the universe ones restricted to _value; the extra optional
+# `column` parameter they accept here is harmless. https://docs.influxdata.com/flux/v0/stdlib/experimental/
+for _name in ("mean", "sum", "count", "first", "last", "min", "max", "spread", "stddev", "skew", "unique", "mode",
+              "quantile", "distinct"):
+    if _name in package("universe"):
+        alias("experimental", _name, "universe", _name)

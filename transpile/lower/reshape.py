@@ -1,0 +1,130 @@
+"""Lowering of the reshaping and selection nodes (plan/reshape.py) to DuckDB SQL.
+
+pivot is a GROUP BY over the group key and row key with one filtered ordered aggregate
+per new column (`last(value ORDER BY __seq) FILTER (WHERE key = v)`), which keeps the last
+value of a repeated (row, column) pair as Flux does; distinct and mode are GROUP BYs;
+unique and sample are QUALIFYs on row_number(); keys()/columns() cross join each table's
+key with a VALUES list of labels.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..plan import reshape as r
+from ..types import FluxType
+from . import sql
+from .lowerer import SEQ, Lowerer, key_partition, lowers, order_sql
+from .relation import Relation
+
+
+def cell_sql(value, t: FluxType | None) -> exp.Expression:
+    """A raw table cell (times as int ns) as a typed SQL constant."""
+    if value is None:
+        return sql.null(t)
+    if t == FluxType.TIME:
+        return sql.time_literal(value)
+    if t == FluxType.UINT:
+        return sql.cast(sql.number(int(value)), FluxType.UINT)
+    if t == FluxType.INT:
+        return sql.cast(sql.number(int(value)), FluxType.INT)
+    if t == FluxType.FLOAT:
+        return sql.cast(sql.number(float(value)), FluxType.FLOAT)
+    return sql.literal(value)
+
+
+def is_real(rel: Relation) -> exp.Expression:
+    """True on real rows, false on empty-table placeholders."""
+    return exp.Not(this=exp.Is(this=rel.ref(SEQ), expression=exp.Null()))
+
+
+def _nonempty_having(out: Relation) -> None:
+    # An aggregate with nothing to group by gives one row even over no rows.
+    out.having = exp.GT(this=sql.func("count", exp.Star()), expression=sql.number(0))
+
+
+@lowers(r.Pivot)
+def lower_pivot(lw: Lowerer, node: r.Pivot) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    s_in = node.input.schema
+    new = {label for label, _ in node.new_columns}
+    columns = {c.label: rel.ref(c.label) for c in node.schema.columns if c.label not in new}
+    key_types = [s_in.type_of(c) for c in node.column_key]
+    ordered = exp.Order(this=rel.ref(node.value_column), expressions=[sql.ordered(rel.ref(SEQ))])
+    for label, values in node.new_columns:
+        conds = [is_real(rel)] + [
+            exp.NullSafeEQ(this=rel.ref(c), expression=cell_sql(v, t)) for c, v, t in zip(node.column_key, values, key_types)
+        ]
+        columns[label] = exp.Filter(this=exp.Last(this=ordered.copy()), expression=exp.Where(this=sql.and_all(conds)))
+    columns[SEQ] = sql.func("min", rel.ref(SEQ))
+    out = rel.with_columns(columns, group_by_all=True)
+    if not node.schema.key and not node.row_key:
+        _nonempty_having(out)
+    return out
+
+
+@lowers(r.ColumnLabels)
+def lower_column_labels(lw: Lowerer, node: r.ColumnLabels) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    keys = [c.label for c in node.schema.columns if c.label != node.column]
+    tables = rel.with_columns({k: rel.ref(k) for k in keys} | {"__one": sql.number(1)}, group_by_all=True)
+    name = lw.ctes.add(node.step + "_tables", tables.to_select())
+    values = exp.Values(
+        expressions=[exp.Tuple(expressions=[exp.Literal.string(label), sql.number(i)]) for i, label in enumerate(node.labels)],
+        alias=exp.TableAlias(this=sql.ident("labels"), columns=[sql.ident("__label"), sql.ident("__ord")]),
+    )
+    columns = {k: sql.col(k, name) for k in keys}
+    columns[node.column] = sql.col("__label", "labels")
+    columns[SEQ] = sql.col("__ord", "labels")
+    return Relation(source=exp.Table(this=sql.ident(name)), columns=columns, joins=[exp.Join(this=values, kind="CROSS")])
+
+
+@lowers(r.Distinct)
+def lower_distinct(lw: Lowerer, node: r.Distinct) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    columns = {c.label: rel.ref(c.label) for c in node.schema.columns if c.label != "_value"}
+    columns["_value"] = rel.ref(node.column)
+    columns[SEQ] = sql.func("min", rel.ref(SEQ))
+    out = rel.with_columns(columns, group_by_all=True)
+    _nonempty_having(out)
+    return out
+
+
+@lowers(r.RowSelect)
+def lower_row_select(lw: Lowerer, node: r.RowSelect) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    params = dict(node.params)
+    out = rel.with_columns(dict(rel.columns))
+    partition = key_partition(rel, node)
+    if node.kind == "unique":
+        # The first row holding each value of the column (nulls are a value too).
+        rank = sql.over(exp.RowNumber(), partition + [rel.ref(node.column)], order_sql(rel, node))
+        out.where.append(is_real(rel))
+        out.qualify.append(exp.EQ(this=rank, expression=sql.number(1)))
+        return out
+    if node.kind == "sample":
+        n, pos = int(params["n"]), int(params["pos"])
+        index = exp.Sub(this=sql.over(exp.RowNumber(), partition, order_sql(rel, node)), expression=sql.number(1))
+        out.where.append(is_real(rel))
+        out.qualify.append(exp.GTE(this=index, expression=sql.number(pos)))
+        out.qualify.append(
+            exp.EQ(this=exp.Mod(this=exp.Paren(this=exp.Sub(this=index.copy(), expression=sql.number(pos))), expression=sql.number(n)),
+                   expression=sql.number(0))
+        )
+        return out
+    raise ValueError(node.kind)
+
+
+@lowers(r.Mode)
+def lower_mode(lw: Lowerer, node: r.Mode) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    columns = {c.label: rel.ref(c.label) for c in node.schema.columns}
+    columns["__n"] = sql.func("count", exp.Star())
+    columns[SEQ] = sql.func("min", rel.ref(SEQ))
+    counted = rel.with_columns(columns, group_by_all=True)
+    counted.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
+    counted.where.append(is_real(rel))
+    name = lw.ctes.add(node.step, counted.to_select())
+    out = Relation(source=exp.Table(this=sql.ident(name)), columns={c: sql.col(c) for c in list(node.schema.labels) + [SEQ]})
+    best = sql.over(sql.func("max", sql.col("__n")), [sql.col(k) for k in node.schema.key])
+    out.qualify.append(exp.EQ(this=sql.col("__n"), expression=best))
+    return out

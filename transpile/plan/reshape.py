@@ -1,0 +1,335 @@
+"""Plan nodes for Flux's reshaping and selection functions: pivot, keys/columns, distinct,
+unique, mode, sample, and the helper that finds the values a column can take.
+
+Schemas are static (see `core`), yet `pivot()` makes columns out of DATA values. The
+choice made here: the new columns are computed at compile time from the *value domain*
+of the column-key columns, found by walking the plan back to its `Literal` sources
+(`column_values`). Row-subsetting steps (range, filter, sort, group, limit, ...) pass the
+domain through, and `filter(fn: (r) => r._field == "x" or ...)` narrows it. The domain is
+a superset of the values present after the plan runs, so a table may get a column that
+holds only nulls where Flux would not create it; for Flux every table has its own
+columns anyway, and a column of nulls is how this compiler's one-schema-per-stream model
+shows "not in this table". When the domain cannot be known (a source whose data is not
+known at compile time), pivot is refused with a clear error rather than guessed.
+
+This module knows nothing of SQL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..scalar import Call, Col, Lit, Scalar
+from ..tables import Column
+from ..types import FluxType
+from .core import (
+    SEQ,
+    Aggregate,
+    Filter,
+    Group,
+    Literal,
+    OrderBy,
+    PlanNode,
+    Project,
+    Range,
+    Schema,
+    Selector,
+    Sort,
+    Union,
+    Window,
+)
+
+
+# ---------------------------------------------------------------- value domains
+
+
+def column_values(node: PlanNode, column: str) -> tuple | None:
+    """The distinct values `column` may hold in `node`'s output, in first-appearance order,
+    or None when they cannot be known at compile time. Cells are raw table cells
+    (times as int nanoseconds)."""
+    handler = _DOMAIN.get(type(node))
+    if handler is not None:
+        return handler(node, column)
+    if getattr(node, "passes_rows_through", False) and node.inputs:
+        return column_values(node.inputs[0], column)
+    return None
+
+
+def _literal_values(node: Literal, column: str):
+    seen: dict = {}
+    for table in node.tables:
+        if column not in table.labels:
+            if table.rows:
+                seen.setdefault(None, None)
+            continue
+        i = table.index(column)
+        for row in table.rows:
+            seen.setdefault(row[i], None)
+    return tuple(seen)
+
+
+def _through(node, column):
+    return column_values(node.inputs[0], column)
+
+
+def _filter_values(node: Filter, column: str):
+    values = column_values(node.input, column)
+    allowed = allowed_values(node.predicate, column)
+    if values is None or allowed is None:
+        return values
+    return tuple(v for v in values if v in allowed)
+
+
+def allowed_values(predicate: Scalar, column: str) -> set | None:
+    """The values of `column` a row must have to pass `predicate` (None: any value)."""
+    if isinstance(predicate, Call):
+        if predicate.fn == "==" and len(predicate.args) == 2:
+            a, b = predicate.args
+            if isinstance(b, Col) and isinstance(a, Lit):
+                a, b = b, a
+            if isinstance(a, Col) and a.name == column and isinstance(b, Lit) and b.value is not None:
+                return {_cell_of(b.value)}
+            return None
+        if predicate.fn == "and":
+            sets = [s for s in (allowed_values(a, column) for a in predicate.args) if s is not None]
+            if not sets:
+                return None
+            out = sets[0]
+            for s in sets[1:]:
+                out = out & s
+            return out
+        if predicate.fn == "or":
+            sets = [allowed_values(a, column) for a in predicate.args]
+            if any(s is None for s in sets):
+                return None
+            out: set = set()
+            for s in sets:
+                out |= s
+            return out
+    return None
+
+
+def _cell_of(value):
+    from ..values import Time, UInt
+
+    if isinstance(value, Time):
+        return value.nanoseconds
+    if isinstance(value, UInt):
+        return value.value
+    return value
+
+
+def _project_values(node: Project, column: str):
+    for label, expr in node.columns:
+        if label != column:
+            continue
+        if isinstance(expr, Col):
+            return column_values(node.input, expr.name)
+        if isinstance(expr, Lit):
+            return (_cell_of(expr.value),)
+        return None
+    return None
+
+
+def _union_values(node: Union, column: str):
+    seen: dict = {}
+    for stream in node.streams:
+        if not stream.schema.has(column):
+            seen.setdefault(None, None)
+            continue
+        values = column_values(stream, column)
+        if values is None:
+            return None
+        for v in values:
+            seen.setdefault(v, None)
+    return tuple(seen)
+
+
+def _aggregate_values(node: Aggregate, column: str):
+    return column_values(node.input, column) if column in node.schema.key else None
+
+
+_DOMAIN = {
+    Literal: _literal_values,
+    Range: _through,
+    Filter: _filter_values,
+    Project: _project_values,
+    Group: _through,
+    Sort: _through,
+    Selector: _through,
+    Window: _through,
+    Union: _union_values,
+    Aggregate: _aggregate_values,
+}
+
+
+def label_of(values: tuple, types: tuple) -> str:
+    """Flux's pivot column label: the column-key values joined by "_" ("null" for null)."""
+    from ..functions.universe import to_string
+    from ..values import Time, UInt
+
+    parts = []
+    for v, t in zip(values, types):
+        if v is None:
+            parts.append("null")
+        elif t == FluxType.TIME:
+            parts.append(to_string(Time(v)))
+        elif t == FluxType.UINT:
+            parts.append(to_string(UInt(v)))
+        else:
+            parts.append(to_string(v))
+    return "_".join(parts)
+
+
+# ---------------------------------------------------------------- nodes
+
+
+class _OneInput(PlanNode):
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+
+@dataclass(frozen=True)
+class Pivot(_OneInput):
+    """`pivot(rowKey, columnKey, valueColumn)`: one row per row-key value in each table,
+    one column per column-key value combination (`new_columns`: (label, values)).
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/pivot/ : the output columns are
+    the row key and group key columns (minus columnKey and valueColumn) in input order,
+    then the new columns; rows are sorted by the row key; a repeated (row, column) pair
+    keeps the last value.
+    """
+
+    input: PlanNode
+    row_key: tuple[str, ...]
+    column_key: tuple[str, ...]
+    value_column: str
+    new_columns: tuple[tuple[str, tuple], ...]
+    flux_name: str = "pivot"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        removed = set(self.column_key) | {self.value_column}
+        kept = [c for c in s.columns if c.label not in removed and (c.label in s.key or c.label in self.row_key)]
+        value_type = s.type_of(self.value_column)
+        new_labels = {label for label, _ in self.new_columns}
+        kept = [c for c in kept if c.label not in new_labels]
+        cols = tuple(kept) + tuple(Column(label, value_type) for label, _ in self.new_columns)
+        key = tuple(k for k in s.key if k not in removed and k not in new_labels)
+        return Schema(cols, key)
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy(tuple((c, False) for c in self.row_key) + ((SEQ, False),))
+
+
+@dataclass(frozen=True)
+class ColumnLabels(_OneInput):
+    """`keys()` / `columns()`: per table, one row per label (group key labels, or all
+    column labels) in the column `column`; the group key columns are kept.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/keys/ and /columns/
+    """
+
+    input: PlanNode
+    column: str
+    labels: tuple[str, ...]
+    flux_name: str = "keys"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        cols = tuple(c for c in s.columns if c.label in s.key and c.label != self.column)
+        return Schema(cols + (Column(self.column, FluxType.STRING),), tuple(k for k in s.key if k != self.column))
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy()
+
+
+@dataclass(frozen=True)
+class Distinct(_OneInput):
+    """`distinct(column)`: per table, each distinct value of `column` (nulls included) once,
+    in order of first appearance, as `_value`; the group key columns are kept.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/distinct/
+    """
+
+    input: PlanNode
+    column: str
+    flux_name: str = "distinct"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        if self.column in s.key:
+            cols = tuple(c for c in s.columns if c.label in s.key)
+            return Schema(cols + (Column("_value", s.type_of(self.column)),), tuple(k for k in s.key if k != "_value"))
+        cols = tuple(c for c in s.columns if c.label in s.key and c.label != "_value")
+        return Schema(cols + (Column("_value", s.type_of(self.column)),), tuple(k for k in s.key if k != "_value"))
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy()
+
+
+@dataclass(frozen=True)
+class RowSelect(_OneInput):
+    """Keep some rows of each table, whole: `unique(column)` (first row of each value),
+    `sample(n, pos)` (every n-th row from pos), `mode(column)` handled by `Mode`.
+
+    `kind` is "unique" or "sample"; `params` holds (name, value) pairs.
+    """
+
+    input: PlanNode
+    kind: str
+    column: str
+    params: tuple[tuple[str, object], ...] = ()
+    flux_name: str = ""
+
+    @property
+    def step(self) -> str:
+        return self.flux_name or self.kind
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+    passes_rows_through = True
+
+
+@dataclass(frozen=True)
+class Mode(_OneInput):
+    """`mode(column)`: per table, the most frequent non-null value(s) of `column`, each
+    on its own row in ascending order; the group key columns are kept.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/mode/
+    """
+
+    input: PlanNode
+    column: str
+    flux_name: str = "mode"
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        cols = tuple(c for c in s.columns if c.label in s.key and c.label != self.column)
+        return Schema(cols + (Column(self.column, s.type_of(self.column)),), s.key)
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy(((self.column, False), (SEQ, False)))
