@@ -191,7 +191,7 @@ def index_row_value(obj, index, span):
 
 def _index_sql(args, types):
     # Flux arrays are 0-based, DuckDB lists 1-based.
-    return exp.Bracket(this=paren(args[0]), expressions=[exp.Add(this=paren(args[1]), expression=exp.Literal.number(1))])
+    return sql.func("list_extract", args[0], exp.Add(this=paren(args[1]), expression=exp.Literal.number(1)))
 
 
 register_sql(INDEX_CALL, _index_sql)

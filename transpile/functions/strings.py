@@ -1,0 +1,326 @@
+"""Flux's `strings` package: per-row string functions, as folds (Go semantics) and DuckDB SQL.
+
+https://docs.influxdata.com/flux/v0/stdlib/strings/ . Flux implements these with Go's
+`strings` and `unicode` packages: lengths and substring indexes count runes (code points),
+but `index`, `indexAny`, `lastIndex` and `lastIndexAny` return BYTE offsets (Go's
+strings.Index). DuckDB's `length`/`substring`/`strpos` count code points and `strlen`
+counts bytes, which is how byte offsets are computed in SQL.
+
+Most functions are rows of the scalar table; the ones taking or returning arrays
+(`joinStr`, `split*`) are builtins that build row calls themselves.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+from sqlglot import exp
+
+from ..analyze.objects import RowValue
+from ..lower import sql
+from ..types import FluxType
+from .registry import flux_function, scalar
+from .scalar_support import (
+    GO_SPACE,
+    RE2_GO_SPACE,
+    ROW_ARRAY_CALLS,
+    fn_sql,
+    is_row,
+    nullsafe,
+    register_sql,
+    row_call,
+    template,
+    template_sql,
+)
+
+STR, INT, BOOL = FluxType.STRING, FluxType.INT, FluxType.BOOL
+PKG = "strings"
+
+
+# ---------------------------------------------------------------- Go semantics in Python
+
+
+def go_upper(s: str) -> str:
+    """unicode.ToUpper per rune: simple case mapping only (ß stays ß)."""
+    return "".join(u if len(u := c.upper()) == 1 else c for c in s)
+
+
+def go_lower(s: str) -> str:
+    return "".join(low if len(low := c.lower()) == 1 else ("i" if c == "\u0130" else c) for c in s)
+
+
+def _is_separator(r: str) -> bool:
+    """Go strings.Title's word separator."""
+    if ord(r) <= 0x7F:
+        return not (r.isascii() and (r.isalnum() or r == "_"))
+    cat = unicodedata.category(r)
+    if cat.startswith("L") or cat == "Nd":
+        return False
+    return r in GO_SPACE
+
+
+def go_title(s: str) -> str:
+    out, prev = [], " "
+    for c in s:
+        if _is_separator(prev):
+            t = c.title()
+            out.append(t if len(t) == 1 else c)
+        else:
+            out.append(c)
+        prev = c
+    return "".join(out)
+
+
+def _byte_offset(s: str, char_index: int) -> int:
+    return -1 if char_index < 0 else len(s[:char_index].encode("utf-8"))
+
+
+def go_index(v: str, substr: str) -> int:
+    return _byte_offset(v, v.find(substr))
+
+
+def go_last_index(v: str, substr: str) -> int:
+    return _byte_offset(v, v.rfind(substr))
+
+
+def go_index_any(v: str, chars: str) -> int:
+    return next((_byte_offset(v, i) for i, c in enumerate(v) if c in chars), -1)
+
+
+def go_last_index_any(v: str, chars: str) -> int:
+    return next((_byte_offset(v, i) for i in reversed(range(len(v))) if v[i] in chars), -1)
+
+
+def go_count(v: str, substr: str) -> int:
+    return v.count(substr) if substr else len(v) + 1
+
+
+def go_replace(v: str, t: str, u: str, n: int) -> str:
+    return v.replace(t, u, n if n >= 0 else -1)
+
+
+def go_split_n(v: str, sep: str, n: int, after: bool = False) -> list[str]:
+    """Go's genSplit: strings.Split/SplitN/SplitAfter/SplitAfterN."""
+    if n == 0:
+        return []
+    if sep == "":
+        runes = list(v)
+        if n < 0 or n > len(runes):
+            n = len(runes)
+        return runes[: n - 1] + ([ "".join(runes[n - 1 :]) ] if n > 0 else [])
+    parts = v.split(sep, -1 if n < 0 else n - 1)
+    if after:
+        parts = [p + sep for p in parts[:-1]] + parts[-1:]
+    return parts
+
+
+def go_substring(v: str, start: int, end: int) -> str:
+    start = max(start, 0)
+    return v[start:end] if end > start else ""
+
+
+def go_repeat(v: str, i: int) -> str:
+    if i < 0:
+        raise ValueError("negative repeat count")
+    return v * i
+
+
+def go_equal_fold(v: str, t: str) -> bool:
+    return len(v) == len(t) and all(a == b or go_lower(a) == go_lower(b) or go_upper(a) == go_upper(b) for a, b in zip(v, t))
+
+
+def _first_rune_is(categories: tuple[str, ...]):
+    def check(v: str) -> bool:
+        return bool(v) and unicodedata.category(v[0]) in categories
+
+    return check
+
+
+def go_trim_prefix(v: str, prefix: str) -> str:
+    return v[len(prefix) :] if v.startswith(prefix) else v
+
+
+def go_trim_suffix(v: str, suffix: str) -> str:
+    return v[: len(v) - len(suffix)] if suffix and v.endswith(suffix) else v
+
+
+# ---------------------------------------------------------------- SQL
+
+# Go's strings.Title separators: ASCII except letters, digits and '_'; beyond ASCII, spaces.
+_TITLE_SEPARATOR = r"[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f\x{85}\p{Z}]"
+
+def _title_sql(args, types):
+    return template(
+        "array_to_string(list_transform(string_split(v, ''), (c, i) ->"
+        " CASE WHEN i = 1 OR regexp_full_match(string_split(v, '')[i - 1], sep) THEN upper(c) ELSE c END), '')",
+        v=args[0],
+        sep=exp.Literal.string(_TITLE_SEPARATOR),
+    )
+
+
+def _with_pattern(text: str, pattern: str, *names: str):
+    """A template whose column `pat` is a fixed regular expression."""
+
+    def build(args, types):
+        values = dict(zip(names, args))
+        values["pat"] = exp.Literal.string(pattern)
+        return template(text, **values)
+
+    return build
+
+
+_TRIM_SPACE = _with_pattern("regexp_replace(v, pat, '', 'g')", f"^{RE2_GO_SPACE}+|{RE2_GO_SPACE}+$", "v")
+
+_INDEX = template_sql("CASE WHEN strpos(v, s) = 0 THEN -1 ELSE strlen(substring(v, 1, strpos(v, s) - 1)) END", "v", "s")
+_LAST_INDEX = template_sql(
+    "coalesce(strlen(substring(v, 1, list_filter(range(1, length(v) - length(s) + 2),"
+    " i -> substring(v, i, length(s)) = s)[-1] - 1)), -1)",
+    "v",
+    "s",
+)
+_INDEX_ANY = template_sql(
+    "coalesce(strlen(substring(v, 1, list_filter(range(1, length(v) + 1), i -> contains(c, v[i]))[1] - 1)), -1)", "v", "c"
+)
+_LAST_INDEX_ANY = template_sql(
+    "coalesce(strlen(substring(v, 1, list_filter(range(1, length(v) + 1), i -> contains(c, v[i]))[-1] - 1)), -1)", "v", "c"
+)
+_CONTAINS_ANY = template_sql("len(list_filter(string_split(c, ''), x -> x <> '' AND contains(v, x))) > 0", "v", "c")
+_COUNT = template_sql("CASE WHEN s = '' THEN length(v) + 1 ELSE len(string_split(v, s)) - 1 END", "v", "s")
+# Go's strings.Replace(v, t, u, n): the first n non-overlapping matches (all when n < 0).
+_REPLACE = template_sql(
+    "CASE WHEN n < 0 OR t = '' THEN replace(v, t, u) ELSE list_transform([string_split(v, t)], p ->"
+    " CASE WHEN len(p) <= n + 1 THEN array_to_string(p, u)"
+    " ELSE array_to_string(p[1:n + 1], u) || t || array_to_string(p[n + 2:], t) END)[1] END",
+    "v",
+    "t",
+    "u",
+    "n",
+)
+_SUBSTRING = template_sql("substring(v, greatest(s, 0) + 1, greatest(e - greatest(s, 0), 0))", "v", "s", "e")
+_TRIM_PREFIX = template_sql("CASE WHEN starts_with(v, p) THEN substring(v, length(p) + 1) ELSE v END", "v", "p")
+_TRIM_SUFFIX = template_sql("CASE WHEN ends_with(v, p) THEN substring(v, 1, length(v) - length(p)) ELSE v END", "v", "p")
+_COMPARE = template_sql("CASE WHEN v < t THEN -1 WHEN v > t THEN 1 ELSE 0 END", "v", "t")
+_EQUAL_FOLD = template_sql("lower(v) = lower(t)", "v", "t")
+
+
+def _first_rune_sql(pattern: str):
+    return _with_pattern("regexp_matches(v, pat)", pattern, "v")
+
+
+def _trim(kind: str):
+    return lambda args, types: sql.func(kind, args[0], args[1])
+
+
+# name, params, returns, sql, fold
+_TABLE = [
+    ("toUpper", ("v",), STR, fn_sql("upper"), go_upper),
+    ("toLower", ("v",), STR, fn_sql("lower"), go_lower),
+    ("toTitle", ("v",), STR, fn_sql("upper"), go_upper),
+    ("title", ("v",), STR, _title_sql, go_title),
+    ("trim", ("v", "cutset"), STR, _trim("trim"), lambda v, c: v.strip(c)),
+    ("trimLeft", ("v", "cutset"), STR, _trim("ltrim"), lambda v, c: v.lstrip(c)),
+    ("trimRight", ("v", "cutset"), STR, _trim("rtrim"), lambda v, c: v.rstrip(c)),
+    ("trimSpace", ("v",), STR, _TRIM_SPACE, lambda v: v.strip(GO_SPACE)),
+    ("trimPrefix", ("v", "prefix"), STR, _TRIM_PREFIX, go_trim_prefix),
+    ("trimSuffix", ("v", "suffix"), STR, _TRIM_SUFFIX, go_trim_suffix),
+    ("containsStr", ("v", "substr"), BOOL, fn_sql("contains"), lambda v, s: s in v),
+    ("containsAny", ("v", "chars"), BOOL, _CONTAINS_ANY, lambda v, c: any(ch in v for ch in c)),
+    ("hasPrefix", ("v", "prefix"), BOOL, fn_sql("starts_with"), lambda v, p: v.startswith(p)),
+    ("hasSuffix", ("v", "suffix"), BOOL, fn_sql("ends_with"), lambda v, p: v.endswith(p)),
+    ("equalFold", ("v", "t"), BOOL, _EQUAL_FOLD, go_equal_fold),
+    ("compare", ("v", "t"), INT, _COMPARE, lambda v, t: (v > t) - (v < t)),
+    ("countStr", ("v", "substr"), INT, _COUNT, go_count),
+    ("index", ("v", "substr"), INT, _INDEX, go_index),
+    ("lastIndex", ("v", "substr"), INT, _LAST_INDEX, go_last_index),
+    ("indexAny", ("v", "chars"), INT, _INDEX_ANY, go_index_any),
+    ("lastIndexAny", ("v", "chars"), INT, _LAST_INDEX_ANY, go_last_index_any),
+    ("isDigit", ("v",), BOOL, _first_rune_sql(r"^\p{Nd}"), _first_rune_is(("Nd",))),
+    ("isLetter", ("v",), BOOL, _first_rune_sql(r"^\p{L}"), _first_rune_is(("Lu", "Ll", "Lt", "Lm", "Lo"))),
+    ("isLower", ("v",), BOOL, _first_rune_sql(r"^\p{Ll}"), _first_rune_is(("Ll",))),
+    ("isUpper", ("v",), BOOL, _first_rune_sql(r"^\p{Lu}"), _first_rune_is(("Lu",))),
+    ("repeat", ("v", "i"), STR, fn_sql("repeat"), go_repeat),
+    ("replace", ("v", "t", "u", "i"), STR, _REPLACE, go_replace),
+    ("replaceAll", ("v", "t", "u"), STR, fn_sql("replace"), lambda v, t, u: v.replace(t, u)),
+    ("strlen", ("v",), INT, fn_sql("length"), len),
+    ("substring", ("v", "start", "end"), STR, _SUBSTRING, go_substring),
+]
+
+for _name, _params, _returns, _sql, _fold in _TABLE:
+    scalar(PKG, _name, _params, _returns, sql=_sql, fold=nullsafe(_fold))
+
+
+# ---------------------------------------------------------------- arrays: joinStr and split*
+
+
+def _join_sql(args, types):
+    # args: separator, then the elements
+    return sql.func("concat_ws", *args)
+
+
+register_sql("strings.joinStr", _join_sql, STR)
+register_sql("strings.joinStr_list", lambda a, t: sql.func("array_to_string", a[0], a[1]), STR)
+
+
+@flux_function(PKG, pipe=None)
+def joinStr(ctx, arr, v):
+    """strings.joinStr(arr, v): the elements of arr joined with v."""
+    if isinstance(arr, RowValue):
+        return row_call("strings.joinStr_list", (arr, v), STR, ctx.span)
+    if not isinstance(arr, list):
+        raise ctx.error("arr must be an array of strings", "arr")
+    if not is_row(v, *arr):
+        if v is None or any(not isinstance(a, str) for a in arr):
+            raise ctx.error("arr must be an array of strings", "arr")
+        return v.join(arr)
+    return row_call("strings.joinStr", (v, *arr), STR, ctx.span)
+
+
+# Go's Split family as SQL over DuckDB's string_split (which also explodes on "" into runes).
+_SPLIT_N = (
+    "CASE WHEN n = 0 THEN []::VARCHAR[] WHEN n < 0 THEN string_split(v, t) ELSE list_transform([string_split(v, t)], p ->"
+    " CASE WHEN len(p) <= n THEN p ELSE p[1:n - 1] || [array_to_string(p[n:], t)] END)[1] END"
+)
+_SPLIT_AFTER_N = (
+    "CASE WHEN n = 0 THEN []::VARCHAR[] ELSE list_transform([string_split(v, t)], p ->"
+    " list_transform([CASE WHEN n < 0 OR len(p) <= n THEN p ELSE p[1:n - 1] || [array_to_string(p[n:], t)] END], q ->"
+    " list_transform(q, (x, i) -> CASE WHEN i < len(q) THEN x || t ELSE x END))[1])[1] END"
+)
+
+
+def _split_sql(text):
+    return template_sql(text, "v", "t", "n")
+
+
+for _qualified, _text in (("strings.splitN", _SPLIT_N), ("strings.splitAfterN", _SPLIT_AFTER_N)):
+    register_sql(_qualified, _split_sql(_text), STR)
+    ROW_ARRAY_CALLS.add(_qualified)
+
+
+def _split(ctx, v, t, i, after: bool):
+    if not is_row(v, t, i):
+        if v is None or t is None or i is None:
+            return None
+        return go_split_n(v, t, i, after)
+    return row_call("strings.splitAfterN" if after else "strings.splitN", (v, t, i), STR, ctx.span)
+
+
+@flux_function(PKG, pipe=None)
+def split(ctx, v, t):
+    """strings.split(v, t): all substrings between separators."""
+    return _split(ctx, v, t, -1, False)
+
+
+@flux_function(PKG, pipe=None)
+def splitN(ctx, v, t, i):
+    """strings.splitN(v, t, i): at most i substrings; the last holds the unsplit rest."""
+    return _split(ctx, v, t, i, False)
+
+
+@flux_function(PKG, pipe=None)
+def splitAfter(ctx, v, t):
+    """strings.splitAfter(v, t): split after each separator (it stays in the parts)."""
+    return _split(ctx, v, t, -1, True)
+
+
+@flux_function(PKG, pipe=None)
+def splitAfterN(ctx, v, t, i):
+    return _split(ctx, v, t, i, True)
