@@ -1,0 +1,433 @@
+"""Lowering of the time-series math nodes (plan/series.py) to window functions.
+
+Each Flux table is a window partition (PARTITION BY the group key) in the table's row
+order (ORDER BY the node's order, ending with `__seq`). "The previous non-null value"
+is `last_value(v IGNORE NULLS)` over the rows before the current one. Nodes that drop
+rows (the first row of difference/derivative/elapsed, the rows before the n-th of a
+moving average, hours outside hourSelection) go through `keep_empty_tables`, so a table
+left with no rows stays an empty table, as in Flux. Time differences are computed on
+`epoch_ns()` integers, so they are exact to the nanosecond.
+
+The exponential moving average is a true recurrence (each value depends on the previous
+average), so it is a recursive CTE stepping through each table's rows in order; it
+computes the same floating-point operations as Flux, in the same order.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..errors import FluxUnsupportedError
+from ..plan import series as s
+from ..types import FluxType
+from . import sql
+from .lowerer import SEQ, Lowerer, key_partition, lowers, marker_of, order_sql, scalar_sql
+from .nodes import keep_empty_tables
+from .relation import Relation
+
+# ------------------------------------------------------------------ window helpers
+
+
+def frame(start, start_side, end, end_side=None) -> exp.WindowSpec:
+    """ROWS BETWEEN <start> <start_side> AND <end> [<end_side>]."""
+    return exp.WindowSpec(kind="ROWS", start=start, start_side=start_side, end=end, end_side=end_side)
+
+
+def rows_before() -> exp.WindowSpec:
+    """Every earlier row of the table."""
+    return frame("UNBOUNDED", "PRECEDING", sql.number(1), "PRECEDING")
+
+
+def rows_so_far() -> exp.WindowSpec:
+    """Every row of the table up to and including the current one."""
+    return frame("UNBOUNDED", "PRECEDING", "CURRENT ROW")
+
+
+def last_n_rows(n: int) -> exp.WindowSpec:
+    return frame(sql.number(n - 1), "PRECEDING", "CURRENT ROW")
+
+
+def in_table(rel: Relation, node, fn: exp.Expression, window: exp.WindowSpec | None = None, ordered: bool = True) -> exp.Window:
+    """`fn` as a window over the current row's table, in the table's row order."""
+    return sql.over(fn, key_partition(rel, node), order_sql(rel, node) if ordered else None, window)
+
+
+def previous_non_null(rel: Relation, node, value: exp.Expression) -> exp.Window:
+    return in_table(rel, node, exp.IgnoreNulls(this=exp.LastValue(this=value)), rows_before())
+
+
+def row_number(rel: Relation, node) -> exp.Window:
+    return in_table(rel, node, exp.RowNumber())
+
+
+def is_null(e: exp.Expression) -> exp.Expression:
+    return exp.Is(this=e, expression=exp.Null())
+
+
+def not_null(e: exp.Expression) -> exp.Expression:
+    return exp.Not(this=is_null(e))
+
+
+def case(*whens, default=None) -> exp.Case:
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in whens], default=default)
+
+
+def paren(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e)
+
+
+def epoch_ns(t: exp.Expression) -> exp.Expression:
+    return sql.func("epoch_ns", t)
+
+
+def as_double(e: exp.Expression) -> exp.Expression:
+    return sql.cast(e, FluxType.FLOAT)
+
+
+def live_rows_only(rel: Relation, node, value: exp.Expression) -> exp.Expression:
+    """Keep placeholder rows (empty tables) placeholders: their non-key cells stay NULL."""
+    if not node.input.may_have_empty:
+        return value
+    marker = marker_of(node.input)
+    if marker not in rel.columns:
+        return value
+    return case((not_null(rel.ref(marker)), value))
+
+
+def keep_rows(lw: Lowerer, rel: Relation, node, passes: exp.Expression) -> Relation:
+    """Keep the rows where `passes` (may use window functions); emptied tables stay as empty tables."""
+    return keep_empty_tables(lw, rel, node, passes, marker_of(node.input))
+
+
+def after_first_rows(rel: Relation, node, n: int = 1) -> exp.Expression:
+    return exp.GT(this=row_number(rel, node), expression=sql.number(n))
+
+
+def windowed(rel: Relation, columns: dict) -> Relation:
+    return rel.with_columns(columns, has_window=True)
+
+
+# ------------------------------------------------------------------ difference
+
+
+@lowers(s.Difference)
+def lower_difference(lw: Lowerer, node: s.Difference) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/difference/ — value minus the
+    last non-null value before it; null when the value is null or has no predecessor."""
+    rel = lw.composable_input(node.input, node.input.step)
+    columns = dict(rel.columns)
+    for label in node.targets:
+        in_type = node.input.schema.type_of(label)
+        out_type = node.schema.type_of(label)
+        value = rel.ref(label)
+        if in_type == FluxType.UINT:
+            value = sql.cast(value, FluxType.INT)
+        previous = previous_non_null(rel, node, value.copy())
+        diff = exp.Sub(this=value.copy(), expression=previous)
+        if node.non_negative:
+            # A drop means the counter restarted: without initialZero the difference is
+            # null; with it, the difference from 0 (null when the value is negative).
+            restarted = sql.null(out_type)
+            if node.initial_zero:
+                restarted = case((exp.LT(this=value.copy(), expression=sql.number(0)), sql.null(out_type)), default=value.copy())
+            diff = case((exp.LT(this=paren(diff.copy()), expression=sql.number(0)), restarted), default=diff)
+        columns[label] = live_rows_only(rel, node, diff)
+    out = windowed(rel, columns)
+    if node.keep_first:
+        return out
+    return keep_rows(lw, out, node, after_first_rows(rel, node))
+
+
+# ------------------------------------------------------------------ derivative
+
+
+@lowers(s.Derivative)
+def lower_derivative(lw: Lowerer, node: s.Derivative) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/derivative/ — rows that repeat
+    the previous row's time are ignored; each value's rate is taken against the last
+    non-null value before it (and that value's time)."""
+    rel = lw.composable_input(node.input, node.input.step)
+    if node.time_column not in rel.columns:
+        raise FluxUnsupportedError(f"derivative: no column {node.time_column!r} exists")
+    time = rel.ref(node.time_column)
+    before = in_table(rel, node, exp.Lag(this=time.copy()))
+    distinct = rel.with_columns(dict(rel.columns))
+    distinct.qualify.append(paren(exp.Or(this=is_null(before), expression=exp.NEQ(this=before.copy(), expression=time))))
+    rel = lw.materialize(distinct, node.step)
+
+    time = rel.ref(node.time_column)
+    columns = dict(rel.columns)
+    for label in node.targets:
+        in_type = node.input.schema.type_of(label)
+        value = rel.ref(label)
+        prev_value = previous_non_null(rel, node, value.copy())
+        prev_time = previous_non_null(rel, node, case((not_null(value.copy()), time.copy())))
+        elapsed = exp.Div(
+            this=as_double(exp.Sub(this=epoch_ns(time.copy()), expression=epoch_ns(prev_time))),
+            expression=as_double(sql.number(node.unit_ns)),
+        )
+        if in_type == FluxType.FLOAT:
+            diff = exp.Sub(this=value.copy(), expression=prev_value.copy())
+        elif in_type == FluxType.UINT:
+            # Unsigned subtraction cannot go below zero: subtract the smaller from the larger.
+            diff = case(
+                (exp.GT(this=prev_value.copy(), expression=value.copy()),
+                 exp.Neg(this=as_double(exp.Sub(this=prev_value.copy(), expression=value.copy())))),
+                default=as_double(exp.Sub(this=value.copy(), expression=prev_value.copy())),
+            )
+        else:
+            diff = as_double(exp.Sub(this=value.copy(), expression=prev_value.copy()))
+        rate = exp.Div(this=paren(diff), expression=paren(elapsed))
+        if node.non_negative:
+            dropped = sql.literal(0.0) if node.initial_zero else sql.null(FluxType.FLOAT)
+            rate = case((exp.GT(this=prev_value.copy(), expression=value.copy()), dropped), default=rate)
+        columns[label] = rate
+    return keep_rows(lw, windowed(rel, columns), node, after_first_rows(rel, node))
+
+
+# ------------------------------------------------------------------ cumulativeSum
+
+
+@lowers(s.CumulativeSum)
+def lower_cumulative_sum(lw: Lowerer, node: s.CumulativeSum) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/cumulativesum/ — a null adds
+    nothing (its row shows the sum so far, 0 before any value)."""
+    rel = lw.composable_input(node.input, node.input.step)
+    columns = dict(rel.columns)
+    for label in node.targets:
+        t = node.schema.type_of(label)
+        running = in_table(rel, node, exp.Sum(this=rel.ref(label)), rows_so_far())
+        total = sql.cast(exp.Coalesce(this=running, expressions=[sql.number(0)]), t)
+        columns[label] = live_rows_only(rel, node, total)
+    return windowed(rel, columns)
+
+
+# ------------------------------------------------------------------ moving averages
+
+
+@lowers(s.MovingAverage)
+def lower_moving_average(lw: Lowerer, node: s.MovingAverage) -> Relation:
+    """movingAverage(n): the mean of the non-null values among the last n rows, from the
+    n-th row on; a table with fewer than n rows gives its last row with the mean of all
+    its values (NaN when they are all null, as Flux divides 0 by 0).
+    exponentialMovingAverage(n): see `exponential_average`.
+    https://docs.influxdata.com/flux/v0/stdlib/universe/movingaverage/"""
+    rel = lw.composable_input(node.input, node.input.step)
+    if node.column not in rel.columns:
+        raise FluxUnsupportedError(f"{node.flux_name}: cannot find {node.column} column")
+    n = node.n
+    count = in_table(rel, node, exp.Count(this=exp.Star()), ordered=False)
+    position = row_number(rel, node)
+    short = exp.LT(this=count.copy(), expression=sql.number(n))
+    passes = exp.Or(
+        this=exp.GTE(this=position.copy(), expression=sql.number(n)),
+        expression=paren(exp.And(this=short.copy(), expression=exp.EQ(this=position.copy(), expression=count.copy()))),
+    )
+    if node.kind == "exponential":
+        return exponential_average(lw, rel, node, count, position, passes)
+    value = rel.ref(node.column)
+    mean_all = in_table(rel, node, exp.Avg(this=value.copy()), ordered=False)
+    nan = sql.literal(float("nan"))
+    average = case(
+        (short, exp.Coalesce(this=mean_all, expressions=[nan])),
+        default=in_table(rel, node, exp.Avg(this=value.copy()), last_n_rows(n)),
+    )
+    columns = dict(rel.columns)
+    columns[node.column] = live_rows_only(rel, node, average)
+    return keep_rows(lw, windowed(rel, columns), node, passes)
+
+
+TABLE_ID, POSITION, COUNT, SEED, EMA = "__table", "__position", "__count", "__seed", "__ema"
+
+
+def exponential_average(lw: Lowerer, rel: Relation, node: s.MovingAverage, count, position, passes) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/exponentialmovingaverage/
+
+    The n-th row's average is the mean of the first n values; after it each row's is
+    `x * k + previous * (1 - k)` with k = 2 / (n + 1); a null row repeats the previous
+    average; a first value after only nulls starts the average. A recursive CTE steps
+    through the rows of every table at once, joined on (table id, position).
+    """
+    n = node.n
+    k = 2 / float(n + 1)
+    value = rel.ref(node.column)
+    key = [rel.ref(c) for c in node.schema.key]
+    table_id = sql.over(exp.Anonymous(this="dense_rank"), [], [sql.ordered(e) for e in key]) if key else sql.number(1)
+    base_columns = dict(rel.columns)
+    base_columns[TABLE_ID] = table_id
+    base_columns[POSITION] = position
+    base_columns[COUNT] = count
+    base_columns[SEED] = case(
+        (exp.LT(this=count.copy(), expression=sql.number(n)), in_table(rel, node, exp.Avg(this=value.copy()), ordered=False)),
+        default=in_table(rel, node, exp.Avg(this=value.copy()), last_n_rows(n)),
+    )
+    base = lw.materialize(windowed(rel, base_columns), node.step)
+    base_name = base.source.name
+
+    def ref(table: str, label: str) -> exp.Column:
+        return sql.col(label, table)
+
+    anchor = (
+        exp.select(ref("b", TABLE_ID), ref("b", POSITION), sql.alias(ref("b", SEED), EMA))
+        .from_(exp.Table(this=sql.ident(base_name), alias=exp.TableAlias(this=sql.ident("b"))))
+        .where(exp.EQ(this=ref("b", POSITION), expression=sql.number(n)))
+    )
+    x = ref("b", node.column)
+    previous = ref("r", EMA)
+    step_value = case(
+        (is_null(x.copy()), previous.copy()),
+        (is_null(previous.copy()), as_double(x.copy())),
+        default=exp.Add(
+            this=exp.Mul(this=x.copy(), expression=sql.literal(k)),
+            expression=exp.Mul(this=previous.copy(), expression=sql.literal(1.0 - k)),
+        ),
+    )
+    step = (
+        exp.select(ref("b", TABLE_ID), ref("b", POSITION), sql.alias(step_value, EMA))
+        .from_(exp.Table(this=sql.ident("r")))
+        .join(
+            exp.Table(this=sql.ident(base_name), alias=exp.TableAlias(this=sql.ident("b"))),
+            on=exp.And(
+                this=exp.EQ(this=ref("b", TABLE_ID), expression=ref("r", TABLE_ID)),
+                expression=exp.EQ(this=ref("b", POSITION), expression=exp.Add(this=ref("r", POSITION), expression=sql.number(1))),
+            ),
+        )
+    )
+    recursion = exp.Union(this=anchor, expression=step, distinct=False)
+    averages = exp.select("*").from_("r").with_(
+        exp.TableAlias(this=sql.ident("r"), columns=[sql.ident(TABLE_ID), sql.ident(POSITION), sql.ident(EMA)]).sql(sql.DIALECT),
+        as_=recursion,
+        recursive=True,
+    )
+    averages_name = lw.ctes.add(f"{node.step}_steps", averages)
+
+    b = exp.Table(this=sql.ident(base_name), alias=exp.TableAlias(this=sql.ident("b")))
+    join = exp.Join(
+        this=exp.Table(this=sql.ident(averages_name), alias=exp.TableAlias(this=sql.ident("e"))),
+        on=exp.And(
+            this=exp.EQ(this=ref("b", TABLE_ID), expression=ref("e", TABLE_ID)),
+            expression=exp.EQ(this=ref("b", POSITION), expression=ref("e", POSITION)),
+        ),
+        side="LEFT",
+    )
+    columns = {label: ref("b", label) for label in rel.columns}
+    # A table shorter than n rows: its last row with the mean of its values (null if none).
+    columns[node.column] = case(
+        (exp.LT(this=ref("b", COUNT), expression=sql.number(n)), ref("b", SEED)),
+        default=ref("e", EMA),
+    )
+    keep = exp.Or(
+        this=exp.GTE(this=ref("b", POSITION), expression=sql.number(n)),
+        expression=paren(exp.And(
+            this=exp.LT(this=ref("b", COUNT), expression=sql.number(n)),
+            expression=exp.EQ(this=ref("b", POSITION), expression=ref("b", COUNT)),
+        )),
+    )
+    out = Relation(source=b, columns=columns, joins=[join])
+    out.where.append(keep)
+    return out
+
+
+# ------------------------------------------------------------------ elapsed
+
+
+@lowers(s.Elapsed)
+def lower_elapsed(lw: Lowerer, node: s.Elapsed) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/elapsed/ — whole units of
+    time since the previous row; the first row of each table is dropped."""
+    rel = lw.composable_input(node.input, node.input.step)
+    if node.time_column not in rel.columns:
+        raise FluxUnsupportedError(f"elapsed: column {node.time_column!r} does not exist")
+    time = rel.ref(node.time_column)
+    before = in_table(rel, node, exp.Lag(this=time.copy()))
+    elapsed = exp.IntDiv(
+        this=paren(exp.Sub(this=epoch_ns(time), expression=epoch_ns(before))),
+        expression=sql.number(node.unit_ns),
+    )
+    columns = {label: e for label, e in rel.columns.items() if label != node.column_name}
+    ordered = {}
+    for c in node.schema.columns:
+        ordered[c.label] = elapsed if c.label == node.column_name else columns.pop(c.label)
+    ordered.update(columns)
+    return keep_rows(lw, windowed(rel, ordered), node, after_first_rows(rel, node))
+
+
+# ------------------------------------------------------------------ stateCount / stateDuration
+
+STATE, RUN = "__state", "__run"
+
+
+@lowers(s.StateTracking)
+def lower_state_tracking(lw: Lowerer, node: s.StateTracking) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/statecount/ and
+    .../stateduration/ — rows in the state count 1, 2, 3 ... (durations from the run's
+    first row); a row out of the state gives -1 and ends the run. A run is numbered by
+    how many rows out of the state came before it."""
+    rel = lw.composable_input(node.input, node.input.step)
+    state = exp.Coalesce(this=paren(scalar_sql(rel, node.predicate)), expressions=[exp.false()])
+    marked = dict(rel.columns)
+    marked[STATE] = state
+    marked[RUN] = in_table(rel, node, exp.Sum(this=case((state.copy(), sql.number(0)), default=sql.number(1))), rows_so_far())
+    rel = lw.materialize(windowed(rel, marked), node.step)
+    in_state = rel.ref(STATE)
+    run = key_partition(rel, node) + [rel.ref(RUN)]
+    order = order_sql(rel, node)
+    minus_one = sql.number(-1)
+    columns = {label: e for label, e in rel.columns.items() if label not in (STATE, RUN)}
+    added = {}
+    if node.count_column is not None:
+        count = sql.over(exp.Sum(this=case((in_state.copy(), sql.number(1)), default=sql.number(0))), run, order, rows_so_far())
+        added[node.count_column] = case((in_state.copy(), sql.cast(count, FluxType.INT)), default=minus_one.copy())
+    if node.duration_column is not None:
+        time = rel.ref(node.time_column)
+        started = sql.over(exp.IgnoreNulls(this=exp.FirstValue(this=case((in_state.copy(), time.copy())))), run, order, rows_so_far())
+        duration = exp.IntDiv(
+            this=paren(exp.Sub(this=epoch_ns(time.copy()), expression=epoch_ns(started))),
+            expression=sql.number(node.unit_ns),
+        )
+        added[node.duration_column] = case((in_state.copy(), duration), default=minus_one.copy())
+    out = {}
+    for c in node.schema.columns:
+        e = added.get(c.label, columns.get(c.label))
+        out[c.label] = live_rows_only(rel, node, e) if c.label in added else e
+    out.update({k: v for k, v in columns.items() if k not in out})
+    return windowed(rel, out)
+
+
+# ------------------------------------------------------------------ fill
+
+
+@lowers(s.Fill)
+def lower_fill(lw: Lowerer, node: s.Fill) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/fill/ — nulls become `value`,
+    or with usePrevious the last non-null value before them (still null before any)."""
+    rel = lw.composable_input(node.input, node.input.step)
+    t = node.schema.type_of(node.column)
+    columns = dict(rel.columns)
+    value = rel.ref(node.column)
+    if node.use_previous:
+        filled = in_table(rel, node, exp.IgnoreNulls(this=exp.LastValue(this=value)), rows_so_far())
+        columns[node.column] = live_rows_only(rel, node, filled)
+        return windowed(rel, columns)
+    columns[node.column] = live_rows_only(rel, node, exp.Coalesce(this=value, expressions=[sql.literal(node.value, t)]))
+    return rel.with_columns(columns)
+
+
+# ------------------------------------------------------------------ hourSelection
+
+
+@lowers(s.HourSelection)
+def lower_hour_selection(lw: Lowerer, node: s.HourSelection) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/hourselection/ — the hour of
+    day of the time column in `location`, within start..stop (both included; a range
+    with start > stop wraps around midnight)."""
+    rel = lw.composable_input(node.input, node.input.step)
+    time = rel.ref(node.time_column)
+    if node.location not in ("UTC", ""):
+        time = sql.func("timezone", exp.Literal.string(node.location), exp.Cast(this=time, to=exp.DataType.build("TIMESTAMPTZ")))
+    hour = sql.func("hour", time)
+    lo, hi = sql.number(node.start), sql.number(node.stop)
+    if node.start <= node.stop:
+        passes = exp.Between(this=hour, low=lo, high=hi)
+    else:
+        passes = paren(exp.Or(this=exp.GTE(this=hour, expression=lo), expression=exp.LTE(this=hour.copy(), expression=hi)))
+    return keep_rows(lw, rel, node, passes)

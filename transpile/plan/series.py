@@ -1,0 +1,245 @@
+"""Plan nodes of the time-series math family: functions computed row by row over each
+table in its row order (difference, derivative, cumulativeSum, moving averages, elapsed,
+state tracking, fill, ...) and the per-table integral.
+
+Each node says which columns it rewrites and with which Flux type, whether it may drop
+rows (then a table can become empty, so `may_have_empty`), and nothing about SQL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from ..scalar import Scalar
+from ..tables import Column
+from ..types import FluxType
+from .core import PlanNode, Schema
+
+
+class _Unary:
+    """Mixin for nodes with one `input`."""
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
+def retyped(schema: Schema, types: dict) -> Schema:
+    """The schema with some columns given new types."""
+    return Schema(tuple(Column(c.label, types.get(c.label, c.type)) for c in schema.columns), schema.key)
+
+
+def with_column(schema: Schema, label: str, t: FluxType) -> Schema:
+    """The schema with `label` appended (or replaced in place) as a column of type `t`."""
+    if schema.has(label):
+        return retyped(schema, {label: t})
+    return Schema(schema.columns + (Column(label, t),), schema.key)
+
+
+def numeric(schema: Schema, columns) -> tuple[str, ...]:
+    """The listed columns that exist in the schema with a numeric type."""
+    return tuple(c for c in columns if schema.type_of(c) in (FluxType.INT, FluxType.UINT, FluxType.FLOAT))
+
+
+@dataclass(frozen=True)
+class Difference(_Unary, PlanNode):
+    """difference(): each value minus the previous non-null value of its table.
+
+    int and uint become int (Go's difference subtracts into an int64), float stays float;
+    the first row is dropped unless `keep_first`.
+    """
+
+    input: PlanNode
+    columns: tuple[str, ...]
+    non_negative: bool = False
+    keep_first: bool = False
+    initial_zero: bool = False
+    flux_name: str = "difference"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty or not self.keep_first
+
+    @cached_property
+    def targets(self) -> tuple[str, ...]:
+        return numeric(self.input.schema, self.columns)
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        return retyped(s, {c: FluxType.FLOAT if s.type_of(c) == FluxType.FLOAT else FluxType.INT for c in self.targets})
+
+
+@dataclass(frozen=True)
+class Derivative(_Unary, PlanNode):
+    """derivative(): rate of change per `unit_ns` between subsequent non-null values (float).
+
+    Rows whose time equals the previous row's time are dropped, then the first row.
+    """
+
+    input: PlanNode
+    columns: tuple[str, ...]
+    unit_ns: int
+    non_negative: bool = False
+    initial_zero: bool = False
+    time_column: str = "_time"
+    flux_name: str = "derivative"
+
+    may_have_empty = True
+
+    @cached_property
+    def targets(self) -> tuple[str, ...]:
+        return numeric(self.input.schema, self.columns)
+
+    @cached_property
+    def schema(self) -> Schema:
+        return retyped(self.input.schema, {c: FluxType.FLOAT for c in self.targets})
+
+
+@dataclass(frozen=True)
+class CumulativeSum(_Unary, PlanNode):
+    """cumulativeSum(): running sum of the non-null values; types are kept."""
+
+    input: PlanNode
+    columns: tuple[str, ...]
+    flux_name: str = "cumulativeSum"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @cached_property
+    def targets(self) -> tuple[str, ...]:
+        return numeric(self.input.schema, self.columns)
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+
+@dataclass(frozen=True)
+class MovingAverage(_Unary, PlanNode):
+    """movingAverage(n) and exponentialMovingAverage(n) of `_value` (float).
+
+    `kind` is "simple" or "exponential". A table with n rows or more keeps its rows from
+    the n-th on; a shorter one gives a single row (its last) holding the mean.
+    """
+
+    input: PlanNode
+    n: int
+    kind: str = "simple"
+    column: str = "_value"
+    flux_name: str = "movingAverage"
+
+    may_have_empty = True
+
+    @cached_property
+    def schema(self) -> Schema:
+        return retyped(self.input.schema, {self.column: FluxType.FLOAT})
+
+
+@dataclass(frozen=True)
+class Elapsed(_Unary, PlanNode):
+    """elapsed(): the time since the previous row in whole `unit_ns` (int); drops the first row."""
+
+    input: PlanNode
+    unit_ns: int
+    time_column: str = "_time"
+    column_name: str = "elapsed"
+    flux_name: str = "elapsed"
+
+    may_have_empty = True
+
+    @cached_property
+    def schema(self) -> Schema:
+        return with_column(self.input.schema, self.column_name, FluxType.INT)
+
+
+@dataclass(frozen=True)
+class StateTracking(_Unary, PlanNode):
+    """stateCount()/stateDuration(): how many rows / how long `predicate` has held (-1 when it does not)."""
+
+    input: PlanNode
+    predicate: Scalar
+    count_column: str | None = None
+    duration_column: str | None = None
+    unit_ns: int = 1_000_000_000
+    time_column: str = "_time"
+    flux_name: str = "stateTracking"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        for label in (self.count_column, self.duration_column):
+            if label is not None:
+                s = with_column(s, label, FluxType.INT)
+        return s
+
+
+@dataclass(frozen=True)
+class Fill(_Unary, PlanNode):
+    """fill(): replace nulls in `column` by `value`, or by the previous non-null value."""
+
+    input: PlanNode
+    column: str
+    value: object = None
+    use_previous: bool = False
+    flux_name: str = "fill"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+
+@dataclass(frozen=True)
+class HourSelection(_Unary, PlanNode):
+    """hourSelection(): keep rows whose hour of day (in `location`) is within [start, stop]."""
+
+    input: PlanNode
+    start: int
+    stop: int
+    location: str = "UTC"
+    time_column: str = "_time"
+    flux_name: str = "hourSelection"
+
+    may_have_empty = True
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+
+@dataclass(frozen=True)
+class Integral(_Unary, PlanNode):
+    """integral(): area under each column over time, in `unit_ns`; one row per table.
+
+    `interpolate` "linear" extends the curve to the table's _start and _stop.
+    """
+
+    input: PlanNode
+    columns: tuple[str, ...]
+    unit_ns: int
+    time_column: str = "_time"
+    interpolate: str = ""
+    flux_name: str = "integral"
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        cols = tuple(c for c in s.columns if c.label in s.key)
+        cols += tuple(Column(c, FluxType.FLOAT) for c in self.columns if c not in s.key)
+        return Schema(cols, s.key)
+
+    @property
+    def order(self):
+        from .core import OrderBy
+
+        return OrderBy()
