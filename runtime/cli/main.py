@@ -5,6 +5,8 @@ import typer
 
 from . import parse as parse_cmd
 from . import query as query_cmd
+from . import task as task_cmd
+from . import scheduler as scheduler_cmd
 
 app = typer.Typer(
     name="flux2sql",
@@ -16,6 +18,8 @@ app = typer.Typer(
 
 parse_cmd.register(app)
 query_cmd.register(app)
+task_cmd.register(app)
+scheduler_cmd.register(app)
 
 
 def main() -> None:

@@ -30,19 +30,30 @@ class ScriptExecutor(Protocol):
         """The SQL that `run` would execute, with now() resolved; raise FluxError."""
 
 
+class ExecutorUnavailable(RuntimeError):
+    """This build of flux2sql has no script executor (runtime.execute.run_script/script_sql)."""
+
+
+def _execute_function(name: str):
+    try:
+        import runtime.execute as execute
+    except ImportError as error:
+        raise ExecutorUnavailable(f"flux2sql cannot execute task scripts: {error}") from None
+    function = getattr(execute, name, None)
+    if function is None:
+        raise ExecutorUnavailable(f"flux2sql cannot execute task scripts: runtime.execute has no {name}()")
+    return function
+
+
 class FluxScriptExecutor:
     """The real executor: flux2sql's compiler and `to()` (runtime.execute)."""
 
     def run(self, con: duckdb.DuckDBPyConnection, source: str, now_ns: int) -> ScriptOutcome:
-        from runtime.execute import run_script
-
-        outcome = run_script(con, source, now_ns)
+        outcome = _execute_function("run_script")(con, source, now_ns)
         return ScriptOutcome(rows_written=int(outcome.rows_written), sql=outcome.sql)
 
     def sql(self, source: str, now_ns: int) -> str:
-        from runtime.execute import script_sql
-
-        return script_sql(source, now_ns)
+        return _execute_function("script_sql")(source, now_ns)
 
 
 def default_executor() -> ScriptExecutor:

@@ -232,8 +232,11 @@ def _signed_duration_literal(node: ast.Expression) -> Duration | None:
 
 
 def _integer_literal(node: ast.Expression) -> int | None:
-    if isinstance(node, ast.IntegerLiteral) and not isinstance(node, bool):
+    if isinstance(node, ast.IntegerLiteral):
         return node.value
+    # `-1` parses as a unary minus on a literal: still a literal, so it gets the range message.
+    if isinstance(node, ast.UnaryExpression) and node.operator == "-" and isinstance(node.argument, ast.IntegerLiteral):
+        return -node.argument.value
     return None
 
 

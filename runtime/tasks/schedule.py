@@ -167,6 +167,8 @@ _LAYOUTS = {
     6: ("second", "minute", "hour", "dom", "month", "dow"),
     7: ("second", "minute", "hour", "dom", "month", "dow", "year"),
 }
+# A 7-field expression may name any year in 1970-2099: let croniter search that far.
+_MAX_YEARS = 130
 _ATOM = re.compile(r"\*|\d+|[A-Za-z]+")
 
 
@@ -187,10 +189,8 @@ def parse_cron(text: str) -> CronSpec:
     if not stripped:
         raise CronError("empty cron expression")
     lowered = stripped.lower()
-    if lowered.startswith("@every"):
+    if lowered.startswith("@every") and stripped[len("@every"):][:1].isspace():
         rest = stripped[len("@every"):]
-        if not rest[:1].isspace():
-            raise CronError(f"unknown macro {stripped!r}")
         try:
             every = parse_duration_text(rest.strip())
         except ValueError as error:
@@ -214,7 +214,8 @@ def parse_cron(text: str) -> CronSpec:
     seconds_first = len(fields) >= 6
     expression = " ".join(fields)
     try:
-        probe = croniter(expression, _EPOCH, day_or=False, second_at_beginning=seconds_first)
+        probe = croniter(expression, _EPOCH, day_or=False, second_at_beginning=seconds_first,
+                         max_years_between_matches=_MAX_YEARS)
         probe.get_next(_dt.datetime)
     except CroniterError as error:
         raise CronError(_croniter_message(error)) from None
@@ -267,7 +268,8 @@ class CronSchedule:
 
     def _iterator(self, start_ns: int) -> croniter:
         start = (_EPOCH + _dt.timedelta(microseconds=start_ns // 1000)).astimezone(self.zone)
-        return croniter(self.spec.expression, start, day_or=False, second_at_beginning=self.spec.seconds_first)
+        return croniter(self.spec.expression, start, day_or=False, second_at_beginning=self.spec.seconds_first,
+                        max_years_between_matches=_MAX_YEARS)
 
     def _repeated(self, instant: _dt.datetime) -> bool:
         """True for the second occurrence of a local time in a fall-back hour."""
