@@ -301,6 +301,37 @@ def hourSelection(ctx, tables, start, stop, location=None, timeColumn="_time"):
     return Stream(HourSelection(node, start, stop, _zone(ctx, location), column_name(ctx, timeColumn, "timeColumn")))
 
 
+# ---------------------------------------------------------------- integrals
+
+
+@flux_function("universe")
+def integral(ctx, tables, unit=SECOND, column="_value", timeColumn="_time", interpolate=""):
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/integral/"""
+    node = stream_of(ctx, tables)
+    if interpolate not in ("", "linear"):
+        raise ctx.error(f'interpolate must be "" or "linear", got {describe(interpolate)}', "interpolate")
+    return Stream(_integral(ctx, node, unit, column_name(ctx, column, "column"), column_name(ctx, timeColumn, "timeColumn"),
+                            interpolate))
+
+
+def _integral(ctx, node, unit, column, time_column, interpolate, average=False):
+    t = node.schema.type_of(column)
+    if t is not None and not t.is_numeric:
+        raise ctx.error(f"cannot integrate column {column!r} of type {t.value}")
+    if (interpolate or average) and not (node.schema.has("_start") and node.schema.has("_stop")):
+        raise ctx.error("linear interpolation needs the _start and _stop columns (use range() first)")
+    return Integral(node, (column,), unit_ns(ctx, unit), time_column, interpolate, average,
+                    flux_name="timeWeightedAvg" if average else "integral")
+
+
+@flux_function("universe")
+def timeWeightedAvg(ctx, tables, unit):
+    """timeWeightedAvg = integral(unit, interpolate: "linear") * unit / (_stop - _start)
+    https://docs.influxdata.com/flux/v0/stdlib/universe/timeweightedavg/"""
+    node = stream_of(ctx, tables)
+    return Stream(_integral(ctx, node, unit, "_value", "_time", "linear", average=True))
+
+
 # ---------------------------------------------------------------- not expressible in SQL
 
 

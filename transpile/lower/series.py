@@ -431,3 +431,80 @@ def lower_hour_selection(lw: Lowerer, node: s.HourSelection) -> Relation:
     else:
         passes = paren(exp.Or(this=exp.GTE(this=hour, expression=lo), expression=exp.LTE(this=hour.copy(), expression=hi)))
     return keep_rows(lw, rel, node, passes)
+
+
+# ------------------------------------------------------------------ integral
+
+
+def _first_last_points(rel: Relation, node, value: exp.Expression, time_ns: exp.Expression) -> dict:
+    """Per table: the value and time (ns) of the 1st, 2nd, next-to-last and last non-null points."""
+    rank = in_table(rel, node, exp.Count(this=value.copy()), rows_so_far())
+    total = in_table(rel, node, exp.Count(this=value.copy()), ordered=False)
+    picks = {"1": rank, "2": rank.copy(), "n": rank.copy(), "m": rank.copy()}
+    wanted = {"1": sql.number(1), "2": sql.number(2), "n": total, "m": exp.Sub(this=total.copy(), expression=sql.number(1))}
+    out = {}
+    for name, r in picks.items():
+        hit = exp.And(this=not_null(value.copy()), expression=exp.EQ(this=r, expression=wanted[name]))
+        out[f"__v{name}"] = case((hit, value.copy()))
+        out[f"__t{name}"] = case((hit.copy(), time_ns.copy()))
+    return out
+
+
+def _edge_area(near_v, near_t, far_v, far_t, edge_t, unit: exp.Expression) -> exp.Expression:
+    """Area between the curve extended in a straight line (through the two points nearest
+    the edge; flat with one point) and the edge of the range."""
+    slope = exp.Coalesce(
+        this=exp.Div(this=paren(exp.Sub(this=far_v, expression=near_v)), expression=as_double(exp.Sub(this=far_t, expression=near_t))),
+        expressions=[sql.literal(0.0)],
+    )
+    gap = as_double(exp.Sub(this=edge_t, expression=near_t.copy()))
+    edge_v = exp.Add(this=near_v.copy(), expression=exp.Mul(this=paren(slope), expression=gap))
+    area = exp.Mul(
+        this=exp.Mul(this=sql.literal(0.5), expression=paren(exp.Add(this=edge_v, expression=near_v.copy()))),
+        expression=paren(exp.Div(this=gap.copy(), expression=unit)),
+    )
+    return exp.Coalesce(this=area, expressions=[sql.literal(0.0)])
+
+
+@lowers(s.Integral)
+def lower_integral(lw: Lowerer, node: s.Integral) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/integral/ — the trapezoid
+    rule over the non-null points of each table; with interpolate: "linear" the curve is
+    extended to _start and _stop. timeWeightedAvg divides by (_stop - _start) / unit."""
+    rel = lw.composable_input(node.input, node.input.step)
+    if node.time_column not in rel.columns:
+        raise FluxUnsupportedError(f"integral: no column {node.time_column!r} exists")
+    time_ns = epoch_ns(rel.ref(node.time_column))
+    unit = as_double(sql.number(node.unit_ns))
+    pieces = dict(rel.columns)
+    for label in node.columns:
+        value = as_double(rel.ref(label))
+        prev_value = previous_non_null(rel, node, value.copy())
+        prev_time = previous_non_null(rel, node, case((not_null(value.copy()), time_ns.copy())))
+        elapsed = exp.Div(this=as_double(exp.Sub(this=time_ns.copy(), expression=prev_time)), expression=unit.copy())
+        area = exp.Mul(
+            this=exp.Mul(this=sql.literal(0.5), expression=paren(exp.Add(this=value.copy(), expression=prev_value))),
+            expression=paren(elapsed),
+        )
+        pieces[f"__area_{label}"] = case((not_null(value.copy()), area))
+        if node.interpolate:
+            pieces.update({f"{k}_{label}": v for k, v in _first_last_points(rel, node, value, time_ns).items()})
+    rel = lw.materialize(windowed(rel, pieces), node.step)
+
+    columns = {k: rel.ref(k) for k in node.schema.key}
+    for label in node.columns:
+        total = exp.Coalesce(this=exp.Sum(this=rel.ref(f"__area_{label}")), expressions=[sql.literal(0.0)])
+        if node.interpolate:
+            point = {k: exp.Max(this=rel.ref(f"__{k}_{label}")) for k in ("v1", "t1", "v2", "t2", "vn", "tn", "vm", "tm")}
+            # _start/_stop are the same on every row of a table; max() reads them in the aggregate.
+            start, stop = exp.Max(this=epoch_ns(rel.ref("_start"))), exp.Max(this=epoch_ns(rel.ref("_stop")))
+            before = _edge_area(point["v1"], point["t1"], point["v2"], point["t2"], start, unit.copy())
+            after = _edge_area(point["vn"], point["tn"], point["vm"], point["tm"], stop, unit.copy())
+            # The area before the first point runs backwards in time: subtract it.
+            total = exp.Add(this=exp.Sub(this=total, expression=before), expression=after)
+        if node.average:
+            span = as_double(exp.Sub(this=exp.Max(this=epoch_ns(rel.ref("_stop"))), expression=exp.Max(this=epoch_ns(rel.ref("_start")))))
+            total = exp.Div(this=paren(exp.Mul(this=paren(total), expression=unit.copy())), expression=paren(span))
+        columns[label] = total
+    columns[SEQ] = exp.Coalesce(this=exp.Min(this=rel.ref(SEQ)), expressions=[sql.number(0)])
+    return rel.with_columns(columns, group_by_all=True)

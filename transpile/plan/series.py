@@ -221,7 +221,8 @@ class HourSelection(_Unary, PlanNode):
 class Integral(_Unary, PlanNode):
     """integral(): area under each column over time, in `unit_ns`; one row per table.
 
-    `interpolate` "linear" extends the curve to the table's _start and _stop.
+    `interpolate` "linear" extends the curve to the table's _start and _stop; `average`
+    (timeWeightedAvg) divides the area by the length of [_start, _stop) in units.
     """
 
     input: PlanNode
@@ -229,6 +230,7 @@ class Integral(_Unary, PlanNode):
     unit_ns: int
     time_column: str = "_time"
     interpolate: str = ""
+    average: bool = False
     flux_name: str = "integral"
 
     @cached_property
