@@ -52,7 +52,9 @@ def _raw(value, t: FluxType | None) -> exp.Expression:
     if t == FluxType.FLOAT:
         v = float(value)
         if v != v or v in (float("inf"), float("-inf")):
-            return exp.Literal.string(repr(v).replace("inf", "Infinity").replace("nan", "NaN"))
+            # A typed DOUBLE: a bare string would make DuckDB type the VALUES column from the
+            # other rows (DECIMAL for `0.1`) and fail to convert 'Infinity'.
+            return sql.number(v)
         return sql.number(v)
     if t in (FluxType.INT, FluxType.UINT, FluxType.DURATION):
         return sql.number(int(value))
