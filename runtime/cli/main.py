@@ -7,6 +7,7 @@ from . import parse as parse_cmd
 from . import query as query_cmd
 from . import task as task_cmd
 from . import scheduler as scheduler_cmd
+from . import write as write_cmd
 
 app = typer.Typer(
     name="flux2sql",
@@ -18,6 +19,7 @@ app = typer.Typer(
 
 parse_cmd.register(app)
 query_cmd.register(app)
+write_cmd.register(app)
 task_cmd.register(app)
 scheduler_cmd.register(app)
 

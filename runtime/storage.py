@@ -1,0 +1,304 @@
+"""The bucket storage in a DuckDB file: opening it, the DDL, the catalog, and the merge that
+applies InfluxDB's overwrite rule.
+
+Owns every statement that creates or alters a table of a bucket and every write to the
+catalog tables (names and layout come from `transpile.storage_layout`; docs/storage.md is the
+design record). It does not parse input: ingest hands it staging tables. Identifiers are
+always quoted; values always go in as parameters.
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterable
+
+import duckdb
+
+from transpile.storage_layout import (
+    BUCKETS_TABLE,
+    CATALOG_SCHEMA,
+    DATABASE_ALIAS,
+    FIELD_SQL_TYPES,
+    FIELDS_TABLE,
+    MEASUREMENTS_TABLE,
+    TAG_KEYS_TABLE,
+    TAG_SQL_TYPE,
+    TIME_COLUMN,
+    TIME_SQL_TYPE,
+    BucketCatalog,
+    FieldColumn,
+    MeasurementLayout,
+    TagColumn,
+    default_schema_name,
+    unique_name,
+)
+from transpile.types import FluxType
+
+
+class FieldTypeConflict(Exception):
+    """A field already holds values of another type (InfluxDB refuses such a write)."""
+
+    def __init__(self, measurement: str, field: str, existing: FluxType, new: FluxType):
+        super().__init__(
+            f"field type conflict: field {field!r} of measurement {measurement!r} is "
+            f"{existing.value}, cannot write {new.value}"
+        )
+        self.measurement, self.field, self.existing, self.new = measurement, field, existing, new
+
+
+def quote(identifier: str) -> str:
+    """A DuckDB identifier, quoted."""
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def qualified(layout: MeasurementLayout) -> str:
+    return f"{quote(layout.schema)}.{quote(layout.table)}"
+
+
+_CATALOG_DDL = (
+    f"CREATE SCHEMA IF NOT EXISTS {quote(CATALOG_SCHEMA)}",
+    f"""CREATE TABLE IF NOT EXISTS {quote(CATALOG_SCHEMA)}.{quote(BUCKETS_TABLE)} (
+        bucket VARCHAR PRIMARY KEY,
+        schema_name VARCHAR NOT NULL)""",
+    f"""CREATE TABLE IF NOT EXISTS {quote(CATALOG_SCHEMA)}.{quote(MEASUREMENTS_TABLE)} (
+        bucket VARCHAR NOT NULL,
+        measurement VARCHAR NOT NULL,
+        table_name VARCHAR NOT NULL,
+        PRIMARY KEY (bucket, measurement))""",
+    f"""CREATE TABLE IF NOT EXISTS {quote(CATALOG_SCHEMA)}.{quote(TAG_KEYS_TABLE)} (
+        bucket VARCHAR NOT NULL,
+        measurement VARCHAR NOT NULL,
+        tag_key VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        PRIMARY KEY (bucket, measurement, tag_key))""",
+    f"""CREATE TABLE IF NOT EXISTS {quote(CATALOG_SCHEMA)}.{quote(FIELDS_TABLE)} (
+        bucket VARCHAR NOT NULL,
+        measurement VARCHAR NOT NULL,
+        field_key VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        flux_type VARCHAR NOT NULL,
+        PRIMARY KEY (bucket, measurement, field_key))""",
+)
+
+
+def open_connection(path: str | os.PathLike | None) -> duckdb.DuckDBPyConnection:
+    """A connection to the file at `path` (created if missing) or to a new in-memory
+    database, attached as `flux2sql_db` and made the default, with the catalog tables."""
+    con = duckdb.connect(":memory:")
+    target = ":memory:" if path is None else os.fspath(path)
+    try:
+        con.execute(f"ATTACH {_sql_string(target)} AS {quote(DATABASE_ALIAS)}")
+        con.execute(f"USE {quote(DATABASE_ALIAS)}")
+        ensure_catalog(con)
+    except Exception:
+        con.close()
+        raise
+    return con
+
+
+def _sql_string(text: str) -> str:
+    # ATTACH takes no parameters; a path is the one literal we must inline.
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ensure_catalog(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in _CATALOG_DDL:
+        con.execute(statement)
+
+
+def list_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        f"SELECT bucket FROM {quote(CATALOG_SCHEMA)}.{quote(BUCKETS_TABLE)} ORDER BY bucket"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def load_catalog(con: duckdb.DuckDBPyConnection, bucket: str) -> BucketCatalog | None:
+    """The catalog of `bucket`, or None when no such bucket exists."""
+    row = con.execute(
+        f"SELECT schema_name FROM {quote(CATALOG_SCHEMA)}.{quote(BUCKETS_TABLE)} WHERE bucket = ?",
+        [bucket],
+    ).fetchone()
+    if row is None:
+        return None
+    schema = row[0]
+    tags: dict[str, list[TagColumn]] = {}
+    for measurement, key, column in con.execute(
+        f"SELECT measurement, tag_key, column_name FROM {quote(CATALOG_SCHEMA)}.{quote(TAG_KEYS_TABLE)} "
+        "WHERE bucket = ? ORDER BY measurement, tag_key",
+        [bucket],
+    ).fetchall():
+        tags.setdefault(measurement, []).append(TagColumn(key, column))
+    fields: dict[str, list[FieldColumn]] = {}
+    for measurement, key, column, flux_type in con.execute(
+        f"SELECT measurement, field_key, column_name, flux_type FROM {quote(CATALOG_SCHEMA)}.{quote(FIELDS_TABLE)} "
+        "WHERE bucket = ? ORDER BY measurement, field_key",
+        [bucket],
+    ).fetchall():
+        fields.setdefault(measurement, []).append(FieldColumn(key, column, FluxType(flux_type)))
+    measurements = {}
+    for measurement, table in con.execute(
+        f"SELECT measurement, table_name FROM {quote(CATALOG_SCHEMA)}.{quote(MEASUREMENTS_TABLE)} "
+        "WHERE bucket = ? ORDER BY measurement",
+        [bucket],
+    ).fetchall():
+        measurements[measurement] = MeasurementLayout(
+            bucket, measurement, schema, table,
+            tuple(tags.get(measurement, ())), tuple(fields.get(measurement, ())),
+        )
+    return BucketCatalog(bucket, schema, measurements)
+
+
+def ensure_bucket(con: duckdb.DuckDBPyConnection, bucket: str) -> BucketCatalog:
+    """The catalog of `bucket`, creating its schema when it is new."""
+    catalog = load_catalog(con, bucket)
+    if catalog is not None:
+        return catalog
+    taken = {
+        r[0].lower()
+        for r in con.execute(
+            "SELECT schema_name FROM duckdb_schemas() WHERE database_name = current_database()"
+        ).fetchall()
+    }
+    taken.discard("main")  # a bucket named "main" may share DuckDB's default schema
+    schema = unique_name(default_schema_name(bucket), taken)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+    con.execute(
+        f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(BUCKETS_TABLE)} VALUES (?, ?)", [bucket, schema]
+    )
+    return BucketCatalog(bucket, schema, {})
+
+
+def extend_measurement(
+    con: duckdb.DuckDBPyConnection,
+    catalog: BucketCatalog,
+    measurement: str,
+    tag_keys: Iterable[str],
+    fields: dict[str, FluxType],
+) -> MeasurementLayout:
+    """The layout of `measurement` after creating its table and adding the tag and field
+    columns it lacks. Raises FieldTypeConflict when a field exists with another type.
+    Updates `catalog.measurements` in place."""
+    layout = catalog.measurements.get(measurement)
+    for key, flux_type in fields.items():
+        existing = layout.field(key) if layout else None
+        if existing is not None and existing.type != flux_type:
+            raise FieldTypeConflict(measurement, key, existing.type, flux_type)
+    if layout is None:
+        layout = _create_measurement(con, catalog, measurement)
+    table = qualified(layout)
+    new_tags = list(layout.tags)
+    new_fields = list(layout.fields)
+    taken = layout.column_names()
+    for key in sorted(set(tag_keys) - set(layout.tag_keys)):
+        column = unique_name(key, taken, "_tag")
+        taken.add(column.lower())
+        con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {TAG_SQL_TYPE}")
+        con.execute(
+            f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(TAG_KEYS_TABLE)} VALUES (?, ?, ?, ?)",
+            [catalog.bucket, measurement, key, column],
+        )
+        new_tags.append(TagColumn(key, column))
+    for key in sorted(set(fields) - set(layout.field_types)):
+        column = unique_name(key, taken, "_field")
+        taken.add(column.lower())
+        con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {FIELD_SQL_TYPES[fields[key]]}")
+        con.execute(
+            f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(FIELDS_TABLE)} VALUES (?, ?, ?, ?, ?)",
+            [catalog.bucket, measurement, key, column, fields[key].value],
+        )
+        new_fields.append(FieldColumn(key, column, fields[key]))
+    layout = MeasurementLayout(
+        layout.bucket, measurement, layout.schema, layout.table, tuple(new_tags), tuple(new_fields)
+    )
+    catalog.measurements[measurement] = layout
+    return layout
+
+
+def _create_measurement(
+    con: duckdb.DuckDBPyConnection, catalog: BucketCatalog, measurement: str
+) -> MeasurementLayout:
+    taken = {
+        r[0].lower()
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = ?",
+            [catalog.schema],
+        ).fetchall()
+    }
+    table = unique_name(measurement, taken)
+    con.execute(
+        f"CREATE TABLE {quote(catalog.schema)}.{quote(table)} ({quote(TIME_COLUMN)} {TIME_SQL_TYPE} NOT NULL)"
+    )
+    con.execute(
+        f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(MEASUREMENTS_TABLE)} VALUES (?, ?, ?)",
+        [catalog.bucket, measurement, table],
+    )
+    return MeasurementLayout(catalog.bucket, measurement, catalog.schema, table)
+
+
+def merge_rows(
+    con: duckdb.DuckDBPyConnection,
+    layout: MeasurementLayout,
+    staging: str,
+    tag_columns: list[str],
+    field_columns: list[str],
+) -> int:
+    """Write the rows of the temporary table `staging` into the measurement's table with
+    InfluxDB's overwrite rule: a point is (measurement, tag set, field, time), so a row
+    with the same tag set and time gets the new non-NULL field values and keeps the others.
+
+    `staging` has `_ln` (input order), `_time`, and the given tag and field columns (named
+    as in `layout`). Rows repeated inside the staging table are merged first, the later line
+    winning field by field. Returns the number of field values written.
+    """
+    target = qualified(layout)
+    time_col = quote(TIME_COLUMN)
+    key_cols = [time_col] + [quote(c) for c in tag_columns]
+    fields_q = [quote(c) for c in field_columns]
+    lo, hi, rows, distinct_keys, values = con.execute(
+        f"SELECT min({time_col}), max({time_col}), count(*), "
+        f"count(DISTINCT ({', '.join(key_cols)})), "
+        + (" + ".join(f"count({f})" for f in fields_q) or "0")
+        + f" FROM {quote(staging)}"
+    ).fetchone()
+    if rows == 0:
+        return 0
+    source = quote(staging)
+    if distinct_keys != rows:
+        # Same point twice in one write: the last line wins, field by field.
+        merged = ", ".join(
+            f"arg_max({f}, _ln) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in fields_q
+        )
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {quote(staging + '_merged')} AS "
+            f"SELECT {', '.join(key_cols)}, max(_ln) AS _ln, {merged} "
+            f"FROM {source} GROUP BY {', '.join(key_cols)}"
+        )
+        source = quote(staging + "_merged")
+        values = con.execute(
+            "SELECT " + (" + ".join(f"count({f})" for f in fields_q) or "0") + f" FROM {source}"
+        ).fetchone()[0]
+    columns = ", ".join(key_cols + fields_q)
+    overlap = con.execute(
+        f"SELECT count(*) FROM {target} WHERE {time_col} BETWEEN ? AND ?", [lo, hi]
+    ).fetchone()[0]
+    if not overlap:
+        # The common case (new data): a plain append.
+        con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
+        return values
+    present = set(tag_columns)
+    match = [f"t.{time_col} = s.{time_col}", f"t.{time_col} BETWEEN $lo AND $hi"]
+    for tag in layout.tags:
+        col = quote(tag.column)
+        match.append(
+            f"t.{col} IS NOT DISTINCT FROM s.{col}" if tag.column in present else f"t.{col} IS NULL"
+        )
+    updates = ", ".join(f"{f} = coalesce(s.{f}, t.{f})" for f in fields_q)
+    con.execute(
+        f"MERGE INTO {target} AS t USING (SELECT {columns} FROM {source}) AS s "
+        f"ON {' AND '.join(match)} "
+        + (f"WHEN MATCHED THEN UPDATE SET {updates} " if updates else "")
+        + f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({', '.join('s.' + c for c in key_cols + fields_q)})",
+        {"lo": lo, "hi": hi},
+    )
+    return values
