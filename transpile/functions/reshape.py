@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from ..analyze.objects import Stream
 from ..plan import Group
-from ..plan.reshape import ColumnLabels, Distinct, Mode, Pivot, RowSelect, column_values, label_of
+from ..analyze.objects import Record, RowValue
+from ..plan.reshape import ColumnLabels, Covariance, Distinct, Mode, Pivot, RowSelect, column_values, label_of
+from ..scalar import Col
+from ..values import Duration
 from . import universe
 from .registry import alias, flux_function, package
 from .streams import stream_of, string_list
@@ -210,6 +213,85 @@ for _name, _reducer, _desc in (
     ("lowestCurrent", universe.last, False),
 ):
     flux_function("universe", name=_name)(_highest_or_lowest(_reducer, _desc, _name))
+
+
+# ---------------------------------------------------------------- covariance
+
+
+@flux_function("universe")
+def covariance(ctx, tables, columns, pearsonr=False, valueDst="_value"):
+    """covariance(columns: [x, y], pearsonr, valueDst). https://docs.influxdata.com/flux/v0/stdlib/universe/covariance/"""
+    node = stream_of(ctx, tables)
+    cols = string_list(ctx, columns, "columns")
+    if len(cols) != 2:
+        raise ctx.error("columns must name exactly two columns", "columns")
+    for c in cols:
+        _column_arg(ctx, node, c, "columns")
+    return Stream(Covariance(node, cols[0], cols[1], bool(pearsonr), valueDst))
+
+
+@flux_function("universe", pipe=None)
+def cov(ctx, x, y, on, pearsonr=False):
+    """cov(x, y, on, pearsonr) = join(tables: {x, y}, on) |> covariance(columns: ["_value_x", "_value_y"]).
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/cov/
+    """
+    from .join import join
+
+    joined = join(ctx, Record({"x": x, "y": y}), on=on)
+    return covariance(ctx, joined, ["_value_x", "_value_y"], pearsonr)
+
+
+@flux_function("universe", pipe=None)
+def pearsonr(ctx, x, y, on):
+    """pearsonr(x, y, on) = cov(x, y, on, pearsonr: true). https://docs.influxdata.com/flux/v0/stdlib/universe/pearsonr/"""
+    return cov(ctx, x, y, on, True)
+
+
+# ---------------------------------------------------------------- time columns
+
+
+def _map_time_columns(ctx, tables, columns, fn, flux_name):
+    node = stream_of(ctx, tables)
+    cols = []
+    for c in node.schema.columns:
+        expr = Col(c.label, c.type)
+        if c.label in columns:
+            value = fn(RowValue(expr))
+            expr = value.scalar if isinstance(value, RowValue) else expr
+        cols.append((c.label, expr))
+    from .streams import project
+
+    return Stream(project(node, cols, node.schema.key, flux_name))
+
+
+@flux_function("universe")
+def truncateTimeColumn(ctx, tables, unit, timeColumn="_time"):
+    """truncateTimeColumn(unit, timeColumn): date.truncate on one time column.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/truncatetimecolumn/
+    """
+    from .registry import package as pkg
+
+    truncate = pkg("date")["truncate"]
+    return _map_time_columns(ctx, tables, (timeColumn,), lambda v: ctx.call(truncate, {"t": v, "unit": unit}),
+                             "truncateTimeColumn")
+
+
+@flux_function("universe")
+def timeShift(ctx, tables, duration, columns=["_start", "_stop", "_time"]):  # noqa: B006
+    """timeShift(duration, columns): add a duration to time columns (absent ones are ignored).
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/timeshift/
+    """
+    from .registry import package as pkg
+
+    if not isinstance(duration, Duration):
+        raise ctx.error("duration must be a duration", "duration")
+    add = pkg("date")["add"]
+    utc = Record({"zone": "UTC", "offset": Duration()})
+    return _map_time_columns(ctx, tables, string_list(ctx, columns, "columns"),
+                             lambda v: ctx.call(add, {"d": duration, "to": v, "location": utc}), "timeShift")
 
 
 # ---------------------------------------------------------------- experimental

@@ -128,3 +128,16 @@ def lower_mode(lw: Lowerer, node: r.Mode) -> Relation:
     best = sql.over(sql.func("max", sql.col("__n")), [sql.col(k) for k in node.schema.key])
     out.qualify.append(exp.EQ(this=sql.col("__n"), expression=best))
     return out
+
+
+@lowers(r.Covariance)
+def lower_covariance(lw: Lowerer, node: r.Covariance) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    x, y = sql.cast(rel.ref(node.x), FluxType.FLOAT), sql.cast(rel.ref(node.y), FluxType.FLOAT)
+    columns = {c.label: rel.ref(c.label) for c in node.schema.columns if c.label != node.value_dst}
+    columns[node.value_dst] = sql.func("corr" if node.pearsonr else "covar_samp", x, y)
+    columns[SEQ] = sql.func("min", rel.ref(SEQ))
+    out = rel.with_columns(columns, group_by_all=True)
+    if not node.schema.key:
+        _nonempty_having(out)
+    return out

@@ -333,3 +333,29 @@ class Mode(_OneInput):
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
         return OrderBy(((self.column, False), (SEQ, False)))
+
+
+@dataclass(frozen=True)
+class Covariance(_OneInput):
+    """`covariance(columns: [x, y], pearsonr, valueDst)`: per table, the sample covariance
+    of two columns (or their Pearson correlation) in `value_dst`; the key columns are kept.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/covariance/
+    """
+
+    input: PlanNode
+    x: str
+    y: str
+    pearsonr: bool
+    value_dst: str
+    flux_name: str = "covariance"
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        cols = tuple(c for c in s.columns if c.label in s.key and c.label != self.value_dst)
+        return Schema(cols + (Column(self.value_dst, FluxType.FLOAT),), tuple(k for k in s.key if k != self.value_dst))
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy()
