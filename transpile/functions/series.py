@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Record, RowValue, Stream
 from ..analyze.operators import describe
+from ..plan.series import ChandeMomentumOscillator, KaufmansAMA, RelativeStrengthIndex
 from ..plan.series import CumulativeSum, Derivative, Difference, Elapsed, Fill, HourSelection, Integral, MovingAverage, StateTracking
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
@@ -198,6 +199,55 @@ def timedMovingAverage(ctx, tables, every, period, column="_value"):
     averaged = mean(ctx, windowed, column=column)
     copied = duplicate(ctx, averaged, column="_stop", as_="_time")
     return window(ctx, copied, every=INF)
+
+
+# ---------------------------------------------------------------- momentum indicators
+
+
+def _numeric_columns(ctx, node, columns, name: str) -> tuple[str, ...]:
+    cols = string_list(ctx, columns, "columns")
+    for c in cols:
+        t = node.schema.type_of(c)
+        if t is not None and not t.is_numeric:
+            raise ctx.error(f"cannot take {name} of column {c} (type {t.value})", "columns")
+    return cols
+
+
+@flux_function("universe")
+def chandeMomentumOscillator(ctx, tables, n, columns=["_value"]):  # noqa: B006
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/chandemomentumoscillator/"""
+    node = stream_of(ctx, tables)
+    cols = _numeric_columns(ctx, node, columns, "chande momentum oscillator")
+    return Stream(ChandeMomentumOscillator(node, positive_int(ctx, n), cols))
+
+
+@flux_function("universe")
+def relativeStrengthIndex(ctx, tables, n, columns=["_value"]):  # noqa: B006
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/relativestrengthindex/"""
+    node = stream_of(ctx, tables)
+    cols = _numeric_columns(ctx, node, columns, "relative strength index")
+    return Stream(RelativeStrengthIndex(node, positive_int(ctx, n), cols))
+
+
+@flux_function("universe")
+def kaufmansAMA(ctx, tables, n, column="_value"):
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/kaufmansama/"""
+    node = stream_of(ctx, tables)
+    column = column_name(ctx, column, "column")
+    t = node.schema.type_of(column)
+    if t is not None and not t.is_numeric:
+        raise ctx.error(f"cannot take KAMA of column {column} (type {t.value})", "column")
+    return Stream(KaufmansAMA(node, positive_int(ctx, n), column))
+
+
+@flux_function("universe")
+def kaufmansER(ctx, tables, n):
+    """kaufmansER = chandeMomentumOscillator(n) |> map(_value: abs(_value) / 100.0)
+    https://docs.influxdata.com/flux/v0/stdlib/universe/kaufmanser/"""
+    node = stream_of(ctx, tables)
+    cmo = ChandeMomentumOscillator(node, positive_int(ctx, n), ("_value",))
+    value = Call("/", (Call("math.abs", (_f("_value"),), FluxType.FLOAT), Lit(100.0, FluxType.FLOAT)), FluxType.FLOAT)
+    return Stream(_combine_value(cmo, value, (), "kaufmansER"))
 
 
 # ---------------------------------------------------------------- state tracking

@@ -245,3 +245,46 @@ class Integral(_Unary, PlanNode):
         from .core import OrderBy
 
         return OrderBy()
+
+
+@dataclass(frozen=True)
+class ChandeMomentumOscillator(_Unary, PlanNode):
+    """chandeMomentumOscillator(n): float; the first n rows of each table are dropped."""
+
+    input: PlanNode
+    n: int
+    columns: tuple[str, ...] = ("_value",)
+    flux_name: str = "chandeMomentumOscillator"
+
+    may_have_empty = True
+
+    @cached_property
+    def targets(self) -> tuple[str, ...]:
+        return numeric(self.input.schema, self.columns)
+
+    @cached_property
+    def schema(self) -> Schema:
+        return retyped(self.input.schema, {c: FluxType.FLOAT for c in self.targets})
+
+
+@dataclass(frozen=True)
+class RelativeStrengthIndex(ChandeMomentumOscillator):
+    """relativeStrengthIndex(n): float; the first n rows of each table are dropped."""
+
+    flux_name: str = "relativeStrengthIndex"
+
+
+@dataclass(frozen=True)
+class KaufmansAMA(_Unary, PlanNode):
+    """kaufmansAMA(n, column): float; the first n rows of each table are dropped."""
+
+    input: PlanNode
+    n: int
+    column: str = "_value"
+    flux_name: str = "kaufmansAMA"
+
+    may_have_empty = True
+
+    @cached_property
+    def schema(self) -> Schema:
+        return retyped(self.input.schema, {self.column: FluxType.FLOAT})
