@@ -141,3 +141,43 @@ def lower_covariance(lw: Lowerer, node: r.Covariance) -> Relation:
     if not node.schema.key:
         _nonempty_having(out)
     return out
+
+
+def _reduce_aggregate(rel: Relation, kind: str, arg, arg_type) -> exp.Expression:
+    from .lowerer import scalar_sql
+
+    real = exp.Where(this=is_real(rel))
+    if kind == "count":
+        return exp.Filter(this=sql.func("count", exp.Star()), expression=real)
+    x = scalar_sql(rel, arg)
+    if kind == "last":
+        ordered = exp.Order(this=x, expressions=[sql.ordered(rel.ref(SEQ))])
+        return exp.Filter(this=exp.Last(this=ordered), expression=real)
+    if kind in ("max", "min"):
+        return exp.Filter(this=sql.func(kind, x), expression=real)
+    # sum / product: a null operand makes the accumulator null for good (null + x is null).
+    total = sql.cast(exp.Filter(this=sql.func(kind, x), expression=real.copy()), arg_type)
+    has_null = exp.Filter(this=sql.func("bool_or", exp.Is(this=x.copy(), expression=exp.Null())), expression=real.copy())
+    return exp.Case(ifs=[exp.If(this=exp.Coalesce(this=has_null, expressions=[exp.false()]), true=sql.null(arg_type))],
+                    default=total)
+
+
+@lowers(r.Reduce)
+def lower_reduce(lw: Lowerer, node: r.Reduce) -> Relation:
+    from .scalars import lower_scalar
+
+    rel = lw.composable_input(node.input, node.input.step)
+    key = list(node.schema.key)
+    columns = {k: rel.ref(k) for k in key}
+    for name, kind, arg in node.aggregates:
+        columns[r.AGG + name] = _reduce_aggregate(rel, kind, arg, getattr(arg, "type", None))
+    columns[SEQ] = sql.func("min", rel.ref(SEQ))
+    grouped = rel.with_columns(columns, group_by_all=True)
+    if not key:
+        _nonempty_having(grouped)
+    agg = lw.materialize(grouped, node.step)
+    out = {k: agg.ref(k) for k in key}
+    for (label, expr), t in zip(node.outputs, node.types):
+        out[label] = sql.cast(lower_scalar(expr, agg.ref), t)
+    out[SEQ] = agg.ref(SEQ)
+    return agg.with_columns(out)

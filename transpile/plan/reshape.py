@@ -359,3 +359,37 @@ class Covariance(_OneInput):
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
         return OrderBy()
+
+
+AGG = "\x00agg."
+
+
+@dataclass(frozen=True)
+class Reduce(_OneInput):
+    """`reduce(fn, identity)` where each accumulator field has a shape SQL can aggregate.
+
+    `aggregates` are (name, kind, argument): kind is "sum", "product", "max", "min",
+    "count" or "last" (the value at the table's last row), the argument a scalar over the
+    input row. `outputs` are (label, scalar over `Col(AGG + name)`), in the record's order.
+    The group key columns are kept, the other input columns dropped.
+
+    https://docs.influxdata.com/flux/v0/stdlib/universe/reduce/
+    """
+
+    input: PlanNode
+    aggregates: tuple[tuple[str, str, Scalar], ...]
+    outputs: tuple[tuple[str, Scalar], ...]
+    types: tuple[FluxType, ...]
+    flux_name: str = "reduce"
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        labels = {label for label, _ in self.outputs}
+        cols = tuple(c for c in s.columns if c.label in s.key and c.label not in labels)
+        cols += tuple(Column(label, t) for (label, _), t in zip(self.outputs, self.types))
+        return Schema(cols, tuple(k for k in s.key if k not in labels))
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy()
