@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from ..analyze.objects import Record, RowValue, Stream
 from ..analyze.operators import describe
-from ..plan.series import ChandeMomentumOscillator, KaufmansAMA, RelativeStrengthIndex
+from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansAMA, RelativeStrengthIndex
 from ..plan.series import CumulativeSum, Derivative, Difference, Elapsed, Fill, HourSelection, Integral, MovingAverage, StateTracking
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
 from ..values import INF, Duration, Time, UInt
-from .registry import flux_function
+from .registry import alias, flux_function
 from .streams import apply_row_fn, duration_arg, function_arg, project, stream_of, string_list
 
 SECOND = Duration(0, 1_000_000_000)
@@ -390,3 +390,23 @@ def holtWinters(ctx, tables, n, interval, seasonality=0, timeColumn="_time", col
     """holtWinters fits its parameters with Nelder-Mead optimisation, an iterative numeric
     search that SQL cannot express exactly."""
     raise ctx.unsupported("holtWinters() is not supported: its Nelder-Mead parameter fitting cannot be computed in SQL")
+
+
+# ---------------------------------------------------------------- experimental variants
+
+# experimental.fill and experimental.kaufmansAMA are the universe functions under an
+# older name (https://docs.influxdata.com/flux/v0/stdlib/experimental/).
+alias("experimental", "fill", "universe", "fill")
+alias("experimental", "kaufmansAMA", "universe", "kaufmansAMA")
+
+
+@flux_function("interpolate", name="linear")
+def interpolate_linear(ctx, tables, every):
+    """https://docs.influxdata.com/flux/v0/stdlib/interpolate/linear/"""
+    node = stream_of(ctx, tables)
+    for c in node.schema.columns:
+        if c.label not in node.schema.key and c.label not in ("_time", "_value"):
+            raise ctx.error(f"interpolate.linear requires column {c.label!r} to be in group key")
+    if node.schema.type_of("_value") not in (None, FluxType.FLOAT):
+        raise ctx.error(f"cannot interpolate {node.schema.type_of('_value').value} values; expected float values")
+    return Stream(InterpolateLinear(node, unit_ns(ctx, every, "every")))

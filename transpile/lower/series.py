@@ -642,3 +642,57 @@ def lower_integral(lw: Lowerer, node: s.Integral) -> Relation:
         columns[label] = total
     columns[SEQ] = exp.Coalesce(this=exp.Min(this=rel.ref(SEQ)), expressions=[sql.number(0)])
     return rel.with_columns(columns, group_by_all=True)
+
+
+# ------------------------------------------------------------------ interpolate.linear
+
+
+@lowers(s.InterpolateLinear)
+def lower_interpolate_linear(lw: Lowerer, node: s.InterpolateLinear) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/interpolate/linear/ — between each
+    point (x0, y0) and the next (x1, y1), a row at every multiple of `every` after x0's
+    window and before x1, valued y0 + (y1 - y0) / (x1 - x0) * (x - x0). Times are epoch
+    nanoseconds throughout, so inserted times are exact."""
+    rel = lw.composable_input(node.input, node.input.step)
+    time_ns = epoch_ns(rel.ref("_time"))
+    points = dict(rel.columns)
+    points["__x"] = time_ns
+    points["__x_next"] = in_table(rel, node, exp.Lead(this=time_ns.copy()))
+    points["__y_next"] = in_table(rel, node, exp.Lead(this=rel.ref("_value")))
+    rel = lw.materialize(windowed(rel, points), node.step)
+
+    every = sql.number(node.every_ns)
+    x, x_next, y, y_next = rel.ref("__x"), rel.ref("__x_next"), rel.ref("_value"), rel.ref("__y_next")
+    # The first window boundary after x0: x0 - ((x0 mod every) + every) mod every + every,
+    # in integers (exact; also for times before 1970).
+    offset = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=x.copy(), expression=every.copy())), expression=every.copy())), expression=every.copy())
+    first = exp.Add(this=exp.Sub(this=x.copy(), expression=paren(offset)), expression=every.copy())
+    grid = sql.func("generate_series", first, exp.Sub(this=x_next.copy(), expression=sql.number(1)), every.copy())
+    gen = "__x_new"
+    key = set(node.schema.key)
+    labels = [c.label for c in node.schema.columns]
+    slope = exp.Div(this=paren(exp.Sub(this=y_next.copy(), expression=y.copy())), expression=as_double(exp.Sub(this=x_next.copy(), expression=x.copy())))
+    inner = exp.select(*[sql.col(c) for c in rel.columns], sql.alias(sql.func("unnest", grid), gen)).from_(rel.source.copy())
+    inner = inner.where(not_null(x_next.copy()))
+    inner_name = lw.ctes.add(f"{node.step}_grid", inner)
+    added = {}
+    for label in labels:
+        if label == "_time":
+            added[label] = sql.func("make_timestamp_ns", sql.col(gen))
+        elif label == "_value":
+            added[label] = exp.Add(
+                this=sql.col("_value"),
+                expression=exp.Mul(this=paren(slope), expression=as_double(exp.Sub(this=sql.col(gen), expression=sql.col("__x")))),
+            )
+        else:
+            added[label] = sql.col(label) if label in key else sql.null(node.schema.type_of(label))
+    added[SEQ] = sql.col(gen)
+    originals = {label: rel.ref(label) for label in labels}
+    originals[SEQ] = case((not_null(rel.ref(SEQ)), x.copy()))
+    union = exp.Union(
+        this=rel.with_columns(originals).to_select(),
+        expression=exp.select(*[sql.alias(e, k) for k, e in added.items()]).from_(exp.Table(this=sql.ident(inner_name))),
+        distinct=False,
+    )
+    name = lw.ctes.add(node.step, union)
+    return Relation(source=exp.Table(this=sql.ident(name)), columns={c: sql.col(c) for c in labels + [SEQ]})

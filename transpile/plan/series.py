@@ -288,3 +288,30 @@ class KaufmansAMA(_Unary, PlanNode):
     @cached_property
     def schema(self) -> Schema:
         return retyped(self.input.schema, {self.column: FluxType.FLOAT})
+
+
+@dataclass(frozen=True)
+class InterpolateLinear(_Unary, PlanNode):
+    """interpolate.linear(every): rows added at each multiple of `every_ns` (from the Unix
+    epoch) between two points, with linearly interpolated float `_value`.
+
+    Rows are ordered by time: `__seq` becomes the row's time in ns.
+    """
+
+    input: PlanNode
+    every_ns: int
+    flux_name: str = "interpolate.linear"
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+    @property
+    def order(self):
+        from .core import OrderBy
+
+        return OrderBy()
