@@ -7,14 +7,14 @@ semantics of their parts. Nothing here computes data: lowering turns the nodes i
 """
 from __future__ import annotations
 
-from ..analyze.objects import Record, RowValue, Stream
+from ..analyze.objects import Builtin, Record, RowValue, Stream
 from ..analyze.operators import describe
 from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansAMA, RelativeStrengthIndex
 from ..plan.series import CumulativeSum, Derivative, Difference, Elapsed, Fill, HourSelection, Integral, MovingAverage, StateTracking
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
 from ..values import INF, Duration, Time, UInt
-from .registry import alias, flux_function
+from .registry import alias, flux_function, package
 from .streams import apply_row_fn, duration_arg, function_arg, project, stream_of, string_list
 
 SECOND = Duration(0, 1_000_000_000)
@@ -410,3 +410,22 @@ def interpolate_linear(ctx, tables, every):
     if node.schema.type_of("_value") not in (None, FluxType.FLOAT):
         raise ctx.error(f"cannot interpolate {node.schema.type_of('_value').value} values; expected float values")
     return Stream(InterpolateLinear(node, unit_ns(ctx, every, "every")))
+
+
+@flux_function("experimental/aggregate")
+def rate(ctx, tables, every, groupColumns=[], unit=SECOND):  # noqa: B006
+    """aggregate.rate = derivative(nonNegative: true, unit) |> aggregateWindow(every, fn:
+    mean |> group(groupColumns) |> experimental.group(["_start", "_stop"], "extend") |> sum)
+    https://docs.influxdata.com/flux/v0/stdlib/experimental/aggregate/rate/"""
+    columns = string_list(ctx, groupColumns, "groupColumns")
+    universe, experimental = package("universe"), package("experimental")
+
+    def per_window(ctx, tables, column):
+        averaged = ctx.call(universe["mean"], {"column": column}, pipe=tables)
+        grouped = ctx.call(universe["group"], {"columns": list(columns)}, pipe=averaged)
+        extended = ctx.call(experimental["group"], {"columns": ["_start", "_stop"], "mode": "extend"}, pipe=grouped)
+        return ctx.call(universe["sum"], {"column": column}, pipe=extended)
+
+    fn = Builtin("aggregate.rate.fn", per_window, ("tables", "column"), "tables", frozenset({"column"}), {})
+    rates = derivative(ctx, tables, unit=unit, nonNegative=True)
+    return ctx.call(universe["aggregateWindow"], {"every": every, "fn": fn}, pipe=rates)
