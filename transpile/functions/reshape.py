@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..analyze.objects import Stream
 from ..plan import Group
 from ..analyze.objects import Record, RowValue
-from ..plan.reshape import ColumnLabels, Covariance, Distinct, Mode, Pivot, RowSelect, column_values, label_of
+from ..plan.reshape import ColumnLabels, Covariance, Distinct, Mode, Pivot, RowSelect, Unpivot, column_values, label_of
 from ..scalar import Col
 from ..values import Duration
 from . import universe
@@ -309,6 +309,39 @@ def experimental_group(ctx, tables, columns, mode):
     wanted = string_list(ctx, columns, "columns")
     key = tuple(node.schema.key) + tuple(c for c in wanted if c not in node.schema.key and node.schema.has(c))
     return Stream(Group(node, key))
+
+
+@flux_function("experimental")
+def unpivot(ctx, tables, otherColumns=["_time"]):  # noqa: B006
+    """experimental.unpivot(otherColumns): columns to (_field, _value) rows (see plan.reshape.Unpivot)."""
+    node = stream_of(ctx, tables)
+    others = string_list(ctx, otherColumns, "otherColumns")
+    s = node.schema
+    values = tuple(c.label for c in s.columns if c.label not in s.key and c.label not in others)
+    if not values:
+        raise ctx.error("there is no column to unpivot", "otherColumns")
+    kinds = {s.type_of(c) for c in values}
+    if len(kinds) > 1:
+        raise ctx.unsupported(f"the unpivoted columns {', '.join(values)} must share one type", "otherColumns")
+    return Stream(Unpivot(node, others, values))
+
+
+@flux_function("experimental", name="set")
+def experimental_set(ctx, tables, o):
+    """experimental.set(o: record): set columns to constant values (new columns are added).
+
+    https://docs.influxdata.com/flux/v0/stdlib/experimental/set/
+    """
+    from ..analyze.operators import to_scalar
+    from .streams import project
+
+    node = stream_of(ctx, tables)
+    if not isinstance(o, Record):
+        raise ctx.error("o must be a record of constant values", "o")
+    values = {label: to_scalar(v, ctx.arg_spans.get("o")) for label, v in o.fields.items()}
+    cols = [(c.label, values.pop(c.label, Col(c.label, c.type))) for c in node.schema.columns]
+    cols += list(values.items())
+    return Stream(project(node, cols, node.schema.key, "experimental.set"))
 
 
 # experimental.<aggregate>() are the universe ones restricted to _value; the extra optional

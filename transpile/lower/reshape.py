@@ -181,3 +181,26 @@ def lower_reduce(lw: Lowerer, node: r.Reduce) -> Relation:
         out[label] = sql.cast(lower_scalar(expr, agg.ref), t)
     out[SEQ] = agg.ref(SEQ)
     return agg.with_columns(out)
+
+
+@lowers(r.Unpivot)
+def lower_unpivot(lw: Lowerer, node: r.Unpivot) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    kept = [c.label for c in node.schema.columns if c.label not in ("_field", "_value")]
+    selects = []
+    for i, label in enumerate(node.value_columns):
+        cols = {k: rel.ref(k) for k in kept}
+        cols["_field"] = exp.Literal.string(label)
+        cols["_value"] = rel.ref(label)
+        cols["__ord"] = sql.number(i)
+        cols[SEQ] = rel.ref(SEQ)
+        part = rel.with_columns(cols)
+        part.where.append(exp.Not(this=exp.Is(this=rel.ref(label), expression=exp.Null())))
+        selects.append(part.to_select())
+    union = selects[0]
+    for s in selects[1:]:
+        union = exp.Union(this=union, expression=s, distinct=False)
+    name = lw.ctes.add(node.step, union)
+    columns = {c: sql.col(c) for c in node.schema.labels}
+    columns[SEQ] = sql.over(exp.RowNumber(), [], [sql.ordered(sql.col("__ord")), sql.ordered(sql.col(SEQ))])
+    return Relation(source=exp.Table(this=sql.ident(name)), columns=columns, has_window=True)

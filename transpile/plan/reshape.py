@@ -393,3 +393,35 @@ class Reduce(_OneInput):
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
         return OrderBy()
+
+
+@dataclass(frozen=True)
+class Unpivot(_OneInput):
+    """`experimental.unpivot(otherColumns)`: every column outside the group key and
+    `other_columns` becomes rows `_field` = its label, `_value` = its value (nulls are
+    skipped); `_field` joins the group key unless it is one of `other_columns`. Rows come
+    field by field, each in input order.
+
+    https://docs.influxdata.com/flux/v0/stdlib/experimental/unpivot/
+    """
+
+    input: PlanNode
+    other_columns: tuple[str, ...]
+    value_columns: tuple[str, ...]
+    flux_name: str = "unpivot"
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        kept = tuple(c for c in s.columns if c.label in s.key or c.label in self.other_columns)
+        kept = tuple(c for c in kept if c.label not in ("_field", "_value"))
+        value_type = s.type_of(self.value_columns[0]) if self.value_columns else FluxType.FLOAT
+        cols = (Column("_field", FluxType.STRING),) + kept + (Column("_value", value_type),)
+        key = tuple(k for k in s.key if k not in ("_field", "_value"))
+        if "_field" not in self.other_columns:
+            key = ("_field",) + key
+        return Schema(cols, key)
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy()
