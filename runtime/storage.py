@@ -256,7 +256,7 @@ def merge_rows(
     key_cols = [time_col] + [quote(c) for c in tag_columns]
     fields_q = [quote(c) for c in field_columns]
     lo, hi, rows, distinct_keys, values = con.execute(
-        f"SELECT min({time_col}), max({time_col}), count(*), "
+        f"SELECT epoch_ns(min({time_col})), epoch_ns(max({time_col})), count(*), "
         f"count(DISTINCT ({', '.join(key_cols)})), "
         + (" + ".join(f"count({f})" for f in fields_q) or "0")
         + f" FROM {quote(staging)}"
@@ -280,14 +280,19 @@ def merge_rows(
         ).fetchone()[0]
     columns = ", ".join(key_cols + fields_q)
     overlap = con.execute(
-        f"SELECT count(*) FROM {target} WHERE {time_col} BETWEEN ? AND ?", [lo, hi]
+        # Times travel as epoch nanoseconds: a Python datetime would drop the nanoseconds.
+        f"SELECT count(*) FROM {target} WHERE {time_col} BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
+        [lo, hi],
     ).fetchone()[0]
     if not overlap:
         # The common case (new data): a plain append.
         con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
         return values
     present = set(tag_columns)
-    match = [f"t.{time_col} = s.{time_col}", f"t.{time_col} BETWEEN $lo AND $hi"]
+    match = [
+        f"t.{time_col} = s.{time_col}",
+        f"t.{time_col} BETWEEN make_timestamp_ns($lo) AND make_timestamp_ns($hi)",
+    ]
     for tag in layout.tags:
         col = quote(tag.column)
         match.append(

@@ -24,9 +24,10 @@ def open_input(data: "str | bytes | os.PathLike | BinaryIO") -> tuple[BinaryIO, 
     return data, None
 
 
-def read_chunks(stream: BinaryIO, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[int, bytes]]:
+def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[tuple[int, bytes]]:
     """(number of the chunk's first line, chunk) pairs; each chunk holds whole lines and
     ends with a newline, except perhaps the last."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
     line = 1
     pending = b""
     while True:

@@ -153,13 +153,15 @@ class _BatchWriter:
         delimiter = next((d for d in _DELIMITERS if d.encode() not in data), None)
         if delimiter is None:
             return False
+        if not data.isascii():
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                return False  # the careful path finds the line (DuckDB would abort the transaction)
         path = os.path.join(self.tmpdir, "chunk.lp")
         with open(path, "wb") as out:
             out.write(data)
-        try:
-            vectorized.load_chunk(self.con, path, delimiter)
-        except duckdb.Error:
-            return False  # e.g. invalid UTF-8: the careful path finds the line
+        vectorized.load_chunk(self.con, path, delimiter)
         return True
 
     def _parse_carefully(self, lines: list) -> tuple[list[Point], list[LineError]]:
@@ -235,10 +237,16 @@ class _BatchWriter:
             winner = winners[(shape.measurement, key)]
             if winner != flux_type:
                 message = self._conflict(shape.measurement, key, flux_type, winner)
-                for (ln,) in self.con.execute(
-                    "SELECT ln FROM lp_split WHERE shape = ? ORDER BY ln", [shape.id]
-                ).fetchall():
-                    self.errors.add(LineError(self.first_line + ln, None, message))
+                for ln, text in vectorized.lines_of_shape(self.con, shape.id):
+                    number = self.first_line + ln
+                    error = LineError(number, None, message)
+                    if len(self.errors.kept) < MAX_KEPT_ERRORS:
+                        # A line wrong in itself says so rather than "conflict".
+                        try:
+                            parse_line(text, number, self.precision, self.now)
+                        except LineError as own:
+                            error = own
+                    self.errors.add(error)
                 return True
         return False
 
