@@ -30,12 +30,18 @@ def t(text: str) -> int:
 
 class WindowMeanExecutor:
     def __init__(self, *, period: int = HOUR, window: int = 5 * MINUTE, fail: bool = False,
-                 fail_times: dict[int, int] | None = None, delay: float = 0.0):
+                 fail_times: dict[int, int] | None = None, delay: float = 0.0,
+                 slow_at: int | None = None, slow_query: bool = False, announce=None):
         self.period = period
         self.window = window
         self.fail = fail
         self.fail_times = dict(fail_times or {})  # now -> number of times to fail
         self.delay = delay
+        # At `slow_at`, after writing its output, the run announces itself and then sleeps
+        # (or runs a long DuckDB query, which can be interrupted): a window to kill it in.
+        self.slow_at = slow_at
+        self.slow_query = slow_query
+        self.announce = announce
         self.calls: list[int] = []
         self.active = 0
         self.max_active = 0
@@ -69,6 +75,13 @@ class WindowMeanExecutor:
                     rows = result[0][0] if result else 0
                     if self.delay:
                         time.sleep(self.delay)
+                    if now_ns == self.slow_at:
+                        if self.announce is not None:
+                            self.announce(now_ns)
+                        if self.slow_query:
+                            con.execute("SELECT count(*) FROM range(100000000000) a(x) WHERE x % 7 = 3").fetchall()
+                        else:
+                            time.sleep(1.0)
             remaining = self.fail_times.get(now_ns, 0)
             if self.fail or remaining:
                 self.fail_times[now_ns] = max(0, remaining - 1)

@@ -142,6 +142,8 @@ class Scheduler:
                     self._wake.wait(timeout)
                     self._wake.clear()
                     self._collect()
+                    if self.signal.aborting.is_set():
+                        self._interrupt_in_flight()
         finally:
             self._finish_in_flight()
             self._close()
@@ -151,14 +153,19 @@ class Scheduler:
         """Start nothing new; with `abort`, also interrupt running SQL (rolled back, recorded canceled)."""
         self.signal.stop(abort)
         if abort:
-            with self._lock:
-                cursors = [cursor for _, cursor in self._in_flight.values()]
-            for cursor in cursors:
-                try:
-                    cursor.interrupt()
-                except duckdb.Error:
-                    pass
+            self._interrupt_in_flight()
         self._wake.set()
+
+    def _interrupt_in_flight(self) -> None:
+        """Interrupt the SQL of every run in flight. DuckDB forgets an interrupt that comes
+        before a statement starts, so the wait loops repeat this while aborting."""
+        with self._lock:
+            cursors = [cursor for _, cursor in self._in_flight.values()]
+        for cursor in cursors:
+            try:
+                cursor.interrupt()
+            except duckdb.Error:
+                pass
 
     # ------------------------------------------------------------ database
 
@@ -343,16 +350,20 @@ class Scheduler:
         """Run everything queued to completion (used by --once)."""
         self._dispatch()
         while self._in_flight:
-            self._wake.wait(0.5)
-            self._wake.clear()
+            self._wait_for_runs()
             self._collect()
             self._dispatch()
 
     def _finish_in_flight(self) -> None:
         while self._in_flight:
-            self._wake.wait(0.5)
-            self._wake.clear()
+            self._wait_for_runs()
             self._collect()
+
+    def _wait_for_runs(self) -> None:
+        self._wake.wait(0.2 if self.signal.aborting.is_set() else 0.5)
+        self._wake.clear()
+        if self.signal.aborting.is_set():
+            self._interrupt_in_flight()
 
     def _idle(self, seconds: float) -> None:
         if self._sleep is not None:
