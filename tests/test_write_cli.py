@@ -1,0 +1,111 @@
+"""`flux2sql write`: exit codes, one-line errors without tracebacks, stdin, --skip-bad."""
+from __future__ import annotations
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from runtime.cli.main import app
+
+
+@pytest.fixture
+def run():
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(app, ["write", *map(str, args)], input=input)
+
+    return invoke
+
+
+def count(db, table="b.cpu") -> int:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_writes_a_file(run, tmp_path):
+    data = tmp_path / "in.lp"
+    data.write_text("cpu,host=a usage=1 1\ncpu,host=b usage=2 2\n")
+    db = tmp_path / "x.duckdb"
+    result = run(data, "--db", db, "--bucket", "b")
+    assert result.exit_code == 0, result.output
+    assert "wrote 2 points" in result.output
+    assert count(db) == 2
+
+
+def test_reads_standard_input_with_precision(run, tmp_path):
+    db = tmp_path / "x.duckdb"
+    result = run("-", "--db", db, "--bucket", "b", "--precision", "s", input="cpu usage=1 1700000000\n")
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT epoch_ns(_time) FROM b.cpu").fetchall() == [(1_700_000_000_000_000_000,)]
+    con.close()
+
+
+def test_bad_line_exits_1_and_writes_nothing(run, tmp_path):
+    data = tmp_path / "in.lp"
+    data.write_text("cpu usage=1 1\ncpu usage=oops 2\ncpu usage=3 3\n")
+    db = tmp_path / "x.duckdb"
+    run("-", "--db", db, "--bucket", "b", input="cpu usage=0 0\n")
+    result = run(data, "--db", db, "--bucket", "b")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{data}:2:11: invalid value of field 'usage'" in result.output
+    assert "nothing was written" in result.output
+    assert count(db) == 1
+
+
+def test_skip_bad_writes_good_lines_and_reports(run, tmp_path):
+    data = tmp_path / "in.lp"
+    data.write_text("cpu usage=1 1\ncpu usage=2i 2\ncpu usage=3 3\n")
+    db = tmp_path / "x.duckdb"
+    result = run(data, "--db", db, "--bucket", "b", "--skip-bad")
+    assert result.exit_code == 0, result.output
+    assert f"{data}:2: field type conflict" in result.output
+    assert "skipped 1 bad line" in result.output
+    assert count(db) == 2
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--precision", "h"], "unknown precision"),
+    (["--format", "json"], "unknown format"),
+    (["--bucket", "_system"], "cannot begin with '_'"),
+])
+def test_bad_options(run, tmp_path, args, fragment):
+    data = tmp_path / "in.lp"
+    data.write_text("cpu usage=1 1\n")
+    base = {"--bucket": "b"}
+    extra = list(args)
+    if "--bucket" not in extra:
+        extra += ["--bucket", "b"]
+    result = run(data, "--db", tmp_path / "x.duckdb", *extra)
+    assert result.exit_code != 0
+    assert fragment in result.output and "Traceback" not in result.output
+    del base
+
+
+def test_missing_file(run, tmp_path):
+    result = run(tmp_path / "nope.lp", "--db", tmp_path / "x.duckdb", "--bucket", "b")
+    assert result.exit_code == 1
+    assert "No such file" in result.output and "Traceback" not in result.output
+
+
+def test_unusable_database(run, tmp_path):
+    data = tmp_path / "in.lp"
+    data.write_text("cpu usage=1 1\n")
+    bogus = tmp_path / "not-a-db.duckdb"
+    bogus.write_text("this is not a duckdb file")
+    result = run(data, "--db", bogus, "--bucket", "b")
+    assert result.exit_code == 1
+    assert "cannot open database" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_progress_bar_on_request(run, tmp_path):
+    data = tmp_path / "in.lp"
+    data.write_text("cpu usage=1 1\n")
+    result = run(data, "--db", tmp_path / "x.duckdb", "--bucket", "b", "--progress")
+    assert result.exit_code == 0, result.output
