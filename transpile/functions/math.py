@@ -223,7 +223,7 @@ _TABLE = [
     ("logb", ("x",), FLOAT, None, _go(go_logb)),
     ("mMax", ("x", "y"), FLOAT, _MAX, _go(go_max)),
     ("mMin", ("x", "y"), FLOAT, _MIN, _go(go_min)),
-    ("mod", ("x", "y"), FLOAT, _f("fmod"), _go(pymath.fmod)),
+    ("mod", ("x", "y"), FLOAT, _t("x % y", "x", "y"), _go(pymath.fmod)),  # DuckDB's fmod() is not C's fmod
     ("nextafter", ("x", "y"), FLOAT, _f("nextafter"), _go(pymath.nextafter)),
     ("pow", ("x", "y"), FLOAT, _f("pow"), go_pow),
     ("pow10", ("n",), FLOAT, template_sql("CASE WHEN n < -323 THEN 0.0 WHEN n > 308 THEN 'inf'::DOUBLE ELSE CAST(concat('1e', n) AS DOUBLE) END", "n"), go_pow10),

@@ -132,14 +132,23 @@ def _find_index_sql(args, types):
     )
 
 
+# A Go template computed per row, rewritten in SQL: backslashes doubled, `${N}` and `$N`
+# (N a digit not followed by a name character) to `\N`, other `$name` (named groups, or
+# Go's longest-name rule as in `$1W`) expand to "". `$$` is not handled per row.
+_ROW_TEMPLATE = (
+    "regexp_replace(regexp_replace(regexp_replace(replace(t, '\\', '\\\\'),"
+    " '\\$\\{([0-9])\\}', '\\\\\\1', 'g'),"
+    " '\\$([0-9])([^A-Za-z0-9_]|$)', '\\\\\\1\\2', 'g'),"
+    " '\\$\\{?[A-Za-z0-9_]+\\}?', '', 'g')"
+)
+
+
 def _replace_sql(args, types):
     r, v, t = args
     if isinstance(t, exp.Literal) and t.is_string and isinstance(r, exp.Literal):
         rewrite = exp.Literal.string(go_template_to_re2(t.this, r.this))
     else:  # a template computed per row: `$1`/`${1}` to `\1`, backslashes doubled
-        rewrite = template(
-            "regexp_replace(replace(t, '\\', '\\\\'), '\\$\\{?([0-9])\\}?', '\\\\\\1', 'g')", t=t
-        )
+        rewrite = template(_ROW_TEMPLATE, t=t)
     return sql.func("regexp_replace", v, r, rewrite, exp.Literal.string("g"))
 
 

@@ -188,8 +188,8 @@ _COUNT = template_sql("CASE WHEN s = '' THEN length(v) + 1 ELSE len(string_split
 # Go's strings.Replace(v, t, u, n): the first n non-overlapping matches (all when n < 0).
 _REPLACE = template_sql(
     "CASE WHEN n < 0 OR t = '' THEN replace(v, t, u) ELSE list_transform([string_split(v, t)], p ->"
-    " CASE WHEN len(p) <= n + 1 THEN array_to_string(p, u)"
-    " ELSE array_to_string(p[1:n + 1], u) || t || array_to_string(p[n + 2:], t) END)[1] END",
+    " CASE WHEN len(p) <= n + 1 THEN array_to_string(list_transform(p, (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE u || jx END), '')"
+    " ELSE array_to_string(list_transform(p[1:n + 1], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE u || jx END), '') || t || array_to_string(list_transform(p[n + 2:], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE t || jx END), '') END)[1] END",
     "v",
     "t",
     "u",
@@ -257,7 +257,8 @@ def _join_sql(args, types):
 
 
 register_sql("strings.joinStr", _join_sql, STR)
-register_sql("strings.joinStr_list", lambda a, t: sql.func("array_to_string", a[0], a[1]), STR)
+# DuckDB's array_to_string needs a constant separator: join with a lambda instead.
+register_sql("strings.joinStr_list", template_sql("array_to_string(list_transform(a, (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE s || jx END), '')", "a", "s"), STR)
 
 
 @flux_function(PKG, pipe=None)
@@ -277,11 +278,11 @@ def joinStr(ctx, arr, v):
 # Go's Split family as SQL over DuckDB's string_split (which also explodes on "" into runes).
 _SPLIT_N = (
     "CASE WHEN n = 0 THEN []::VARCHAR[] WHEN n < 0 THEN string_split(v, t) ELSE list_transform([string_split(v, t)], p ->"
-    " CASE WHEN len(p) <= n THEN p ELSE p[1:n - 1] || [array_to_string(p[n:], t)] END)[1] END"
+    " CASE WHEN len(p) <= n THEN p ELSE p[1:n - 1] || [array_to_string(list_transform(p[n:], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE t || jx END), '')] END)[1] END"
 )
 _SPLIT_AFTER_N = (
     "CASE WHEN n = 0 THEN []::VARCHAR[] ELSE list_transform([string_split(v, t)], p ->"
-    " list_transform([CASE WHEN n < 0 OR len(p) <= n THEN p ELSE p[1:n - 1] || [array_to_string(p[n:], t)] END], q ->"
+    " list_transform([CASE WHEN n < 0 OR len(p) <= n THEN p ELSE p[1:n - 1] || [array_to_string(list_transform(p[n:], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE t || jx END), '')] END], q ->"
     " list_transform(q, (x, i) -> CASE WHEN i < len(q) THEN x || t ELSE x END))[1])[1] END"
 )
 
