@@ -68,14 +68,18 @@ def lower_column_labels(lw: Lowerer, node: r.ColumnLabels) -> Relation:
     keys = [c.label for c in node.schema.columns if c.label != node.column]
     tables = rel.with_columns({k: rel.ref(k) for k in keys} | {"__one": sql.number(1)}, group_by_all=True)
     name = lw.ctes.add(node.step + "_tables", tables.to_select())
+    rows = [exp.Tuple(expressions=[exp.Literal.string(label), sql.number(i)]) for i, label in enumerate(node.labels)]
     values = exp.Values(
-        expressions=[exp.Tuple(expressions=[exp.Literal.string(label), sql.number(i)]) for i, label in enumerate(node.labels)],
+        expressions=rows or [exp.Tuple(expressions=[sql.null(FluxType.STRING), sql.null(FluxType.INT)])],
         alias=exp.TableAlias(this=sql.ident("labels"), columns=[sql.ident("__label"), sql.ident("__ord")]),
     )
     columns = {k: sql.col(k, name) for k in keys}
     columns[node.column] = sql.col("__label", "labels")
     columns[SEQ] = sql.col("__ord", "labels")
-    return Relation(source=exp.Table(this=sql.ident(name)), columns=columns, joins=[exp.Join(this=values, kind="CROSS")])
+    out = Relation(source=exp.Table(this=sql.ident(name)), columns=columns, joins=[exp.Join(this=values, kind="CROSS")])
+    if not rows:  # no labels (e.g. keys() of ungrouped tables): no rows
+        out.where.append(exp.false())
+    return out
 
 
 @lowers(r.Distinct)
