@@ -389,7 +389,7 @@ def timeWeightedAvg(ctx, tables, unit):
 def holtWinters(ctx, tables, n, interval, seasonality=0, timeColumn="_time", column="_value", withFit=False):
     """holtWinters fits its parameters with Nelder-Mead optimisation, an iterative numeric
     search that SQL cannot express exactly."""
-    raise ctx.unsupported("holtWinters() is not supported: its Nelder-Mead parameter fitting cannot be computed in SQL")
+    raise ctx.unsupported("not supported: it fits its parameters by Nelder-Mead optimisation, which cannot be computed exactly in SQL")
 
 
 # ---------------------------------------------------------------- experimental variants
