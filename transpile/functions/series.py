@@ -309,7 +309,7 @@ def fill(ctx, tables, column="_value", value=None, usePrevious=False):
     column = column_name(ctx, column, "column")
     use_previous = boolean(ctx, usePrevious, "usePrevious")
     if (value is None) == (not use_previous):
-        raise ctx.error("fill requires exactly one of value or usePrevious")
+        raise ctx.error("give exactly one of value or usePrevious")
     if not node.schema.has(column):
         # Flux fills a column a table does not have by adding it.
         if use_previous:
