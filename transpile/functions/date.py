@@ -101,6 +101,12 @@ def add_in_location(t_ns: int, d: Duration, loc) -> int:
 
 
 # ---------------------------------------------------------------- local clock in SQL
+#
+# Row values: `t` becomes integer microseconds since the epoch, floored (DuckDB's epoch_us
+# of a TIMESTAMP_NS floors; its part functions and casts ROUND a TIMESTAMP_NS to
+# microseconds, so they are never applied to one), the local clock is a microsecond
+# TIMESTAMP from ICU's timezone(), and the sub-microsecond rest is carried separately in
+# integer ns. Zone offsets are whole seconds, so they never touch that rest.
 
 
 def _const(e: exp.Expression):
@@ -114,61 +120,52 @@ def _const(e: exp.Expression):
     return e.this if e.is_string else int(e.this)
 
 
-def _t_ns_sql(e: exp.Expression, t_type, now_ns: int) -> exp.Expression:
-    """Integer ns since the epoch of a time, a duration from now, or an int."""
-    if t_type == FluxType.TIME:
-        return sql.func("epoch_ns", e)
-    if t_type == FluxType.DURATION:
-        return exp.Add(this=sql.literal(now_ns, INT), expression=exp.Paren(this=e))
-    return e
-
-
-def _floor_div(x: exp.Expression, n: int) -> exp.Expression:
-    return template("(x - (((x % n) + n) % n)) // n", x=exp.Paren(this=x), n=exp.Literal.number(n))
+def _num(n: int) -> exp.Expression:
+    return sql.literal(n, INT)
 
 
 def _pmod(x: exp.Expression, n: exp.Expression) -> exp.Expression:
     return template("((x % n) + n) % n", x=exp.Paren(this=x), n=n)
 
 
-def _local_sql(t_ns: exp.Expression, zone: str, extra: int) -> exp.Expression:
+def _t_ns_sql(e: exp.Expression, t_type, now_ns: int) -> exp.Expression:
+    """Integer ns since the epoch of a time, a duration from now, or an int."""
+    if t_type == FluxType.TIME:
+        return sql.func("epoch_ns", e)
+    if t_type == FluxType.DURATION:
+        return exp.Add(this=_num(now_ns), expression=exp.Paren(this=e))
+    return e
+
+
+def _t_us_sql(e: exp.Expression, t_type, now_ns: int) -> exp.Expression:
+    """Microseconds since the epoch, floored."""
+    if t_type == FluxType.TIME:
+        return sql.func("epoch_us", e)
+    return sql.func("epoch_us", sql.func("make_timestamp_ns", _t_ns_sql(e, t_type, now_ns)))
+
+
+def _local_clock(us: exp.Expression, zone: str, extra_ns: int) -> exp.Expression:
+    """The local clock (a microsecond TIMESTAMP) of the instant `us`."""
+    if extra_ns:
+        us = exp.Add(this=us, expression=_num(extra_ns // 1000))
+    ts = sql.func("make_timestamp", us)
     if zone_info(zone) is not None:
-        us = _floor_div(t_ns, 1000)
-        t_ns = template(
-            "t + 1000 * (epoch_us(timezone(z, timezone('UTC', make_timestamp(us)))) - us)",
-            t=exp.Paren(this=t_ns),
-            us=exp.Paren(this=us),
-            z=exp.Literal.string(zone),
-        )
-    if extra:
-        t_ns = exp.Add(this=exp.Paren(this=t_ns), expression=sql.literal(extra, INT))
-    return t_ns
+        ts = sql.func("timezone", exp.Literal.string(zone), sql.func("timezone", exp.Literal.string("UTC"), ts))
+    return ts
 
 
-def _from_local_sql(local_ns: exp.Expression, zone: str, extra: int) -> exp.Expression:
-    if extra:
-        local_ns = exp.Sub(this=exp.Paren(this=local_ns), expression=sql.literal(extra, INT))
-    if zone_info(zone) is None:
-        return local_ns
-    us = _floor_div(local_ns, 1000)
-    return template(
-        "l - 1000 * (us - epoch_us(timezone(z, make_timestamp(us))))",
-        l=exp.Paren(this=local_ns),
-        us=exp.Paren(this=us),
-        z=exp.Literal.string(zone),
-    )
+def _utc_us(local_clock: exp.Expression, zone: str, extra_ns: int) -> exp.Expression:
+    """Microseconds since the epoch of the instant whose local clock is `local_clock`."""
+    if zone_info(zone) is not None:
+        local_clock = sql.func("timezone", exp.Literal.string(zone), local_clock)
+    us = sql.func("epoch_us", local_clock)
+    return exp.Sub(this=us, expression=_num(extra_ns // 1000)) if extra_ns else us
 
 
-def _local_ts(args, types) -> exp.Expression:
-    """Local clock of the row call `(t, zone, extra, now)` as ns and as a TIMESTAMP_NS."""
+def _row_parts(args, types):
+    """(t as µs, t as ns, zone, extra ns) of a row call `(t, zone, extra, now, ...)`."""
     zone, extra, now = _const(args[1]), _const(args[2]), _const(args[3])
-    return _local_sql(_t_ns_sql(args[0], types[0], now), zone, extra)
-
-
-def _local_timestamp(local_ns: exp.Expression) -> exp.Expression:
-    """A microsecond TIMESTAMP floored from ns: DuckDB's part functions ROUND a TIMESTAMP_NS
-    to microseconds first (2029-12-31T23:59:59.999999997 would be year 2030)."""
-    return sql.func("make_timestamp", _floor_div(local_ns, 1000))
+    return _t_us_sql(args[0], types[0], now), _t_ns_sql(args[0], types[0], now), zone, extra
 
 
 _PART_SQL = {
@@ -188,55 +185,56 @@ _SUBSECOND = {"millisecond": 1_000_000, "microsecond": 1_000, "nanosecond": 1}
 
 def _part_sql(name: str):
     def build(args, types):
-        local = _local_ts(args, types)
+        us, ns, zone, extra = _row_parts(args, types)
         if name in _SUBSECOND:
-            sub = _pmod(local, exp.Literal.number(NS_PER_S))
-            return exp.IntDiv(this=exp.Paren(this=sub), expression=exp.Literal.number(_SUBSECOND[name]))
-        return sql.cast(sql.func(_PART_SQL[name], _local_timestamp(local)), INT)
+            if extra % NS_PER_S:
+                ns = exp.Add(this=ns, expression=_num(extra))
+            sub = _pmod(ns, _num(NS_PER_S))
+            return exp.IntDiv(this=exp.Paren(this=sub), expression=_num(_SUBSECOND[name]))
+        return sql.cast(sql.func(_PART_SQL[name], _local_clock(us, zone, extra)), INT)
 
     return build
 
 
 def _truncate_sql(args, types):
     # args: t, zone, extra, now, unit months, unit ns
-    zone, extra = _const(args[1]), _const(args[2])
+    us, ns, zone, extra = _row_parts(args, types)
     months, nanos = _const(args[4]), _const(args[5])
-    local = _local_ts(args, types)
     if months:
-        ts = _local_timestamp(local)
-        index = template("(year(ts) - 1970) * 12 + month(ts) - 1", ts=ts)
-        first = exp.Sub(this=exp.Paren(this=index), expression=exp.Paren(this=_pmod(index, exp.Literal.number(months))))
-        day = sql.func(
-            "make_date",
-            exp.Add(this=exp.Literal.number(1970), expression=_floor_div(first, 12)),
-            exp.Add(this=_pmod(first, exp.Literal.number(12)), expression=exp.Literal.number(1)),
-            exp.Literal.number(1),
-        )
-        truncated = sql.func("epoch_ns", exp.Cast(this=day, to=exp.DataType.build("TIMESTAMP")))
-    else:
-        truncated = exp.Sub(this=exp.Paren(this=local), expression=exp.Paren(this=_pmod(local, sql.literal(nanos, INT))))
-    return sql.func("make_timestamp_ns", _from_local_sql(truncated, zone, extra))
+        local = _local_clock(us, zone, extra)
+        if months in (1, 12):
+            first = sql.func("date_trunc", exp.Literal.string("month" if months == 1 else "year"), local)
+        else:  # n-month units are aligned to January 1970
+            index = template("(year(ts) - 1970) * 12 + month(ts) - 1", ts=local)
+            start = template("i - (((i % n) + n) % n)", i=exp.Paren(this=index), n=_num(months))
+            first = template(
+                "make_timestamp(1970 + (s - (((s % 12) + 12) % 12)) // 12, ((s % 12) + 12) % 12 + 1, 1, 0, 0, 0)",
+                s=exp.Paren(this=start),
+            )
+        out_us = _utc_us(first, zone, extra)
+    elif nanos % 1000 == 0:
+        local_us = sql.func("epoch_us", _local_clock(us, zone, extra))
+        truncated = exp.Sub(this=local_us, expression=exp.Paren(this=_pmod(local_us, _num(nanos // 1000))))
+        out_us = _utc_us(sql.func("make_timestamp", truncated), zone, extra)
+    else:  # below a microsecond: whole-second zone offsets do not matter
+        shifted = exp.Add(this=ns, expression=_num(extra)) if extra else ns
+        return sql.func("make_timestamp_ns", exp.Sub(this=ns, expression=exp.Paren(this=_pmod(shifted, _num(nanos)))))
+    return sql.func("make_timestamp_ns", exp.Mul(this=exp.Paren(this=out_us), expression=exp.Literal.number(1000)))
 
 
 def _add_sql(args, types):
     # args: t, zone, extra, now, months, ns (constants) or t, zone, extra, now, d (row duration ns)
-    zone, extra, now = _const(args[1]), _const(args[2]), _const(args[3])
-    t_ns = _t_ns_sql(args[0], types[0], now)
+    us, ns, zone, extra = _row_parts(args, types)
     if len(args) == 5:
-        return sql.func("make_timestamp_ns", exp.Add(this=exp.Paren(this=t_ns), expression=exp.Paren(this=args[4])))
+        return sql.func("make_timestamp_ns", exp.Add(this=ns, expression=exp.Paren(this=args[4])))
     months, nanos = _const(args[4]), _const(args[5])
     if months:
-        local = _local_sql(t_ns, zone, extra)
-        shifted = template(
-            "epoch_ns(CAST(DATE '1970-01-01' + CAST(days AS INTEGER) + to_months(m) AS TIMESTAMP)) + sod",
-            days=_floor_div(local, NS_PER_DAY),
-            m=exp.Literal.number(months) if months > 0 else exp.Neg(this=exp.Literal.number(-months)),
-            sod=_pmod(local, sql.literal(NS_PER_DAY, INT)),
-        )
-        t_ns = _from_local_sql(shifted, zone, extra)
+        shifted = exp.Add(this=_local_clock(us, zone, extra), expression=sql.func("to_months", _num(months)))
+        rest = _pmod(ns, _num(1000))  # the sub-microsecond part rides along
+        ns = template("u * 1000 + r", u=exp.Paren(this=_utc_us(shifted, zone, extra)), r=exp.Paren(this=rest))
     if nanos:
-        t_ns = exp.Add(this=exp.Paren(this=t_ns), expression=sql.literal(nanos, INT))
-    return sql.func("make_timestamp_ns", t_ns)
+        ns = exp.Add(this=ns, expression=_num(nanos))
+    return sql.func("make_timestamp_ns", ns)
 
 
 for _name in PART_FOLDS:
