@@ -50,7 +50,7 @@ def generate(case) -> dict:
             db.write((case.path.parent / data).read_text(), bucket=case.header.get("bucket", "test"))
         buf = io.StringIO()
         run_compiled(con, compiled).write(buf, "csv")
-        out["rows"] = buf.getvalue().replace("\r\n", "\n")
+        out["rows"] = buf.getvalue().replace("\r\n", "\n").rstrip("\n") + "\n"  # sections are stored without trailing blank lines
     finally:
         con.close()
     return out
