@@ -43,41 +43,44 @@ from .core import (
 # ---------------------------------------------------------------- value domains
 
 
-def column_values(node: PlanNode, column: str) -> tuple | None:
+def column_values(node: PlanNode, column: str, where: dict | None = None) -> tuple | None:
     """The distinct values `column` may hold in `node`'s output, in first-appearance order,
-    or None when they cannot be known at compile time. Cells are raw table cells
-    (times as int nanoseconds)."""
+    or None when they cannot be known at compile time. Cells are raw table cells (times as
+    int nanoseconds). `where` maps columns to the values a row must have to count (the
+    equality filters met on the way to the source): the answer is a superset of what the
+    plan really yields, never a subset."""
+    where = where or {}
     handler = _DOMAIN.get(type(node))
     if handler is not None:
-        return handler(node, column)
+        return handler(node, column, where)
     if getattr(node, "passes_rows_through", False) and node.inputs:
-        return column_values(node.inputs[0], column)
+        return column_values(node.inputs[0], column, where)
     return None
 
 
-def _literal_values(node: Literal, column: str):
+def _literal_values(node: Literal, column: str, where: dict):
     seen: dict = {}
     for table in node.tables:
-        if column not in table.labels:
-            if table.rows:
-                seen.setdefault(None, None)
-            continue
-        i = table.index(column)
+        index = {label: i for i, label in enumerate(table.labels)}
         for row in table.rows:
-            seen.setdefault(row[i], None)
+            if all((row[index[c]] if c in index else None) in allowed for c, allowed in where.items()):
+                seen.setdefault(row[index[column]] if column in index else None, None)
     return tuple(seen)
 
 
-def _through(node, column):
-    return column_values(node.inputs[0], column)
+def _through(node, column, where):
+    return column_values(node.inputs[0], column, where)
 
 
-def _filter_values(node: Filter, column: str):
-    values = column_values(node.input, column)
-    allowed = allowed_values(node.predicate, column)
-    if values is None or allowed is None:
-        return values
-    return tuple(v for v in values if v in allowed)
+def _filter_values(node: Filter, column: str, where: dict):
+    from ..scalar import columns_used
+
+    narrowed = dict(where)
+    for c in columns_used(node.predicate):
+        allowed = allowed_values(node.predicate, c)
+        if allowed is not None:
+            narrowed[c] = narrowed[c] & allowed if c in narrowed else allowed
+    return column_values(node.input, column, narrowed)
 
 
 def allowed_values(predicate: Scalar, column: str) -> set | None:
@@ -119,25 +122,27 @@ def _cell_of(value):
     return value
 
 
-def _project_values(node: Project, column: str):
-    for label, expr in node.columns:
-        if label != column:
-            continue
-        if isinstance(expr, Col):
-            return column_values(node.input, expr.name)
-        if isinstance(expr, Lit):
-            return (_cell_of(expr.value),)
-        return None
+def _project_values(node: Project, column: str, where: dict):
+    exprs = dict(node.columns)
+    inner: dict = {}
+    for c, allowed in where.items():
+        e = exprs.get(c)
+        if isinstance(e, Col):
+            inner[e.name] = inner[e.name] & allowed if e.name in inner else allowed
+        elif isinstance(e, Lit) and _cell_of(e.value) not in allowed:
+            return ()
+    e = exprs.get(column)
+    if isinstance(e, Col):
+        return column_values(node.input, e.name, inner)
+    if isinstance(e, Lit):
+        return (_cell_of(e.value),)
     return None
 
 
-def _union_values(node: Union, column: str):
+def _union_values(node: Union, column: str, where: dict):
     seen: dict = {}
     for stream in node.streams:
-        if not stream.schema.has(column):
-            seen.setdefault(None, None)
-            continue
-        values = column_values(stream, column)
+        values = column_values(stream, column, where) if stream.schema.has(column) else (None,)
         if values is None:
             return None
         for v in values:
@@ -145,8 +150,21 @@ def _union_values(node: Union, column: str):
     return tuple(seen)
 
 
-def _aggregate_values(node: Aggregate, column: str):
-    return column_values(node.input, column) if column in node.schema.key else None
+def _aggregate_values(node: Aggregate, column: str, where: dict):
+    if column not in node.schema.key:
+        return None
+    return column_values(node.input, column, {c: v for c, v in where.items() if c in node.schema.key})
+
+
+def _pivot_values(node: "Pivot", column: str, where: dict):
+    new = dict(node.new_columns)
+    kept = {c: v for c, v in where.items() if c not in new}
+    if column not in new:
+        return column_values(node.input, column, kept)
+    for c, v in zip(node.column_key, new[column]):
+        kept[c] = kept[c] & {v} if c in kept else {v}
+    # (A row key without that combination leaves the cell null; that null is not listed.)
+    return column_values(node.input, node.value_column, kept)
 
 
 _DOMAIN = {
@@ -227,6 +245,9 @@ class Pivot(_OneInput):
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
         return OrderBy(tuple((c, False) for c in self.row_key) + ((SEQ, False),))
+
+
+_DOMAIN[Pivot] = _pivot_values
 
 
 @dataclass(frozen=True)
