@@ -64,3 +64,48 @@ def logarithmicBins(ctx, start, factor, count, infinity=True):
 
 alias("experimental", "histogram", "universe", "histogram")
 alias("experimental", "histogramQuantile", "universe", "histogramQuantile")
+
+
+@flux_function("experimental/prometheus", name="histogramQuantile")
+def prometheus_histogram_quantile(ctx, tables, quantile, metricVersion=2, onNonmonotonic="force"):
+    """prometheus.histogramQuantile(quantile, metricVersion: 2, onNonmonotonic: "force").
+
+    Flux defines it (stdlib/experimental/prometheus/prometheus.flux, metric version 2) as
+    below; version 1 reads the bound from `_field` instead of `le` and drops the sum and count fields:
+    filter(_measurement == "prometheus") |> group(mode: "except", columns: ["le", "_value"])
+    |> map(le: float(v: r.le)) |> histogramQuantile(quantile, onNonmonotonic)
+    |> group(mode: "except", columns: ["le", "_value", "_time"]) |> set(key: "quantile",
+    value: string(v: quantile)) |> experimental.group(columns: ["quantile"], mode: "extend").
+    https://docs.influxdata.com/flux/v0/stdlib/experimental/prometheus/histogramquantile/
+    """
+    from ..plan import Filter, Group
+    from ..scalar import Call, Col, Lit
+    from ..types import FluxType
+    from . import universe
+    from .reshape import experimental_group
+    from .streams import project
+
+    if metricVersion not in (1, 2):
+        raise ctx.error("metricVersion must be 1 or 2", "metricVersion")
+    node = stream_of(ctx, tables)
+    q = _number(ctx, quantile, "quantile")
+    # Version 2 stores the bound in an `le` tag of measurement "prometheus"; version 1 in
+    # the field name of a measurement named after the metric.
+    bound = "le" if metricVersion == 2 else "_field"
+    if not node.schema.has(bound):
+        raise ctx.error(f"the input has no {bound} column", "tables")
+    field = Col("_field", FluxType.STRING)
+    if metricVersion == 2:
+        node = Filter(node, Call("==", (Col("_measurement", FluxType.STRING), Lit("prometheus", FluxType.STRING)), FluxType.BOOL))
+    else:  # the summary fields beside the buckets
+        keep = [Call("!=", (field, Lit(f, FluxType.STRING)), FluxType.BOOL) for f in ("sum", "count")]
+        node = Filter(node, Call("and", tuple(keep), FluxType.BOOL))
+    node = Group(node, tuple(c for c in node.schema.labels if c not in (bound, "_value")))
+    source = Col(bound, node.schema.type_of(bound))
+    cols = [(c.label, Col(c.label, c.type)) for c in node.schema.columns if c.label not in (bound, "le")]
+    cols.append(("le", Call("float", (source,), FluxType.FLOAT)))
+    node = project(node, cols, node.schema.key, "map")
+    quantiles = histogramQuantile(ctx, Stream(node), q, onNonmonotonic=onNonmonotonic)
+    regrouped = universe.group(ctx, quantiles, ["le", "_value", "_time"], mode="except")
+    labelled = universe.set(ctx, regrouped, "quantile", universe.to_string(q))
+    return experimental_group(ctx, labelled, ["quantile"], "extend")
