@@ -133,3 +133,15 @@ def test_argument_errors_have_positions():
     assert error_of(DATA + 'data |> sample(n: 0)').startswith(f"{LINE}:")
     assert "columns must name exactly two" in error_of(DATA + 'data |> covariance(columns: ["_value"])')
     assert "onNonmonotonic" in error_of(DATA + 'data |> histogramQuantile(quantile: 0.5, onNonmonotonic: "x")')
+
+
+def test_key_values_and_unpivot():
+    # https://docs.influxdata.com/flux/v0/stdlib/universe/keyvalues/ and experimental/unpivot/
+    got = run(DATA + 'data |> keyValues(keyColumns: ["host", "_field"]) |> yield(name: "kv")')
+    assert [[(r["_key"], r["_value"]) for r in rows] for rows in got["kv"]] == [
+        [("host", "h1"), ("_field", "a"), ("_field", "b")], [("host", "h2"), ("_field", "c")]]
+    got = run('import "array"\nimport "experimental"\n'
+              'array.from(rows: [{_time: 2024-01-01T00:00:00Z, f0: 1.0, f1: 2.0}, {_time: 2024-01-01T00:00:10Z, f0: 3.0}])'
+              ' |> experimental.unpivot()')
+    rows = {r["_field"]: [x["_value"] for x in t] for t in got["_result"] for r in t}
+    assert rows == {"f0": [1.0, 3.0], "f1": [2.0]}

@@ -11,7 +11,18 @@ from __future__ import annotations
 from ..analyze.objects import Stream
 from ..plan import Group
 from ..analyze.objects import Record, RowValue
-from ..plan.reshape import ColumnLabels, Covariance, Distinct, Mode, Pivot, RowSelect, Unpivot, column_values, label_of
+from ..plan.reshape import (
+    ColumnLabels,
+    Covariance,
+    Distinct,
+    KeyValues,
+    Mode,
+    Pivot,
+    RowSelect,
+    Unpivot,
+    column_values,
+    label_of,
+)
 from ..scalar import Col
 from ..values import Duration
 from . import universe
@@ -133,6 +144,20 @@ def columns(ctx, tables, column="_value"):
     """
     node = stream_of(ctx, tables)
     return Stream(ColumnLabels(node, column, tuple(node.schema.labels), flux_name="columns"))
+
+
+@flux_function("universe")
+def keyValues(ctx, tables, keyColumns):
+    """keyValues(keyColumns): distinct (label, value) pairs per table (see plan.reshape.KeyValues)."""
+    node = stream_of(ctx, tables)
+    cols = string_list(ctx, keyColumns, "keyColumns")
+    if not cols:
+        raise ctx.error("keyColumns must name at least one column", "keyColumns")
+    for c in cols:
+        _column_arg(ctx, node, c, "keyColumns")
+    if len({node.schema.type_of(c) for c in cols}) > 1:
+        raise ctx.error("the keyColumns must all have the same type", "keyColumns")
+    return Stream(KeyValues(node, cols))
 
 
 @flux_function("universe")

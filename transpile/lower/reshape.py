@@ -208,3 +208,31 @@ def lower_unpivot(lw: Lowerer, node: r.Unpivot) -> Relation:
     columns = {c: sql.col(c) for c in node.schema.labels}
     columns[SEQ] = sql.over(exp.RowNumber(), [], [sql.ordered(sql.col("__ord")), sql.ordered(sql.col(SEQ))])
     return Relation(source=exp.Table(this=sql.ident(name)), columns=columns, has_window=True)
+
+
+@lowers(r.KeyValues)
+def lower_key_values(lw: Lowerer, node: r.KeyValues) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    key = [c.label for c in node.schema.columns if c.label not in ("_key", "_value")]
+    selects = []
+    for i, label in enumerate(node.key_columns):
+        cols = {k: rel.ref(k) for k in key}
+        cols["_key"] = exp.Literal.string(label)
+        cols["_value"] = rel.ref(label)
+        cols["__ord"] = sql.number(i)
+        cols[SEQ] = rel.ref(SEQ)
+        part = rel.with_columns(cols)
+        part.where.append(exp.Not(this=exp.Is(this=rel.ref(label), expression=exp.Null())))
+        selects.append(part.to_select())
+    union = selects[0]
+    for s in selects[1:]:
+        union = exp.Union(this=union, expression=s, distinct=False)
+    name = lw.ctes.add(node.step + "_pairs", union)
+    pairs = Relation(source=exp.Table(this=sql.ident(name)),
+                     columns={c: sql.col(c) for c in key + ["_key", "_value"]}, group_by_all=True)
+    pairs.columns["__ord"] = sql.func("min", sql.col("__ord"))
+    pairs.columns[SEQ] = sql.func("min", sql.col(SEQ))
+    grouped = lw.materialize(pairs, node.step)
+    columns = {c: grouped.ref(c) for c in node.schema.labels}
+    columns[SEQ] = sql.over(exp.RowNumber(), [], [sql.ordered(grouped.ref("__ord")), sql.ordered(grouped.ref(SEQ))])
+    return grouped.with_columns(columns, has_window=True)

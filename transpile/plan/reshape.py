@@ -446,3 +446,27 @@ class Unpivot(_OneInput):
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
         return OrderBy()
+
+
+@dataclass(frozen=True)
+class KeyValues(_OneInput):
+    """`keyValues(keyColumns)`: per table, the distinct (label, value) pairs of the listed
+    columns as rows `_key`, `_value`, column by column, values in order of appearance;
+    the group key columns are kept. https://docs.influxdata.com/flux/v0/stdlib/universe/keyvalues/
+    """
+
+    input: PlanNode
+    key_columns: tuple[str, ...]
+    flux_name: str = "keyValues"
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        cols = tuple(c for c in s.columns if c.label in s.key and c.label not in ("_key", "_value"))
+        value_type = s.type_of(self.key_columns[0])
+        return Schema(cols + (Column("_key", FluxType.STRING), Column("_value", value_type)),
+                      tuple(k for k in s.key if k not in ("_key", "_value")))
+
+    @property
+    def order(self) -> OrderBy:  # type: ignore[override]
+        return OrderBy()
