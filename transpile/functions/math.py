@@ -20,7 +20,7 @@ from statistics import NormalDist
 
 from sqlglot import exp
 
-from ..analyze.objects import Record, RowValue
+from ..analyze.objects import Record
 from ..lower import sql
 from ..types import FluxType
 from ..values import UInt

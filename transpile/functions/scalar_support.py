@@ -22,7 +22,7 @@ from ..analyze.objects import RowValue
 from ..analyze.operators import scalar_type, to_scalar
 from ..errors import FluxSemanticError
 from ..lower import sql
-from ..scalar import Call, Lit
+from ..scalar import Call
 from ..types import FluxType
 from .registry import SCALARS, ScalarFunction
 
@@ -195,11 +195,3 @@ def _index_sql(args, types):
 
 
 register_sql(INDEX_CALL, _index_sql)
-
-
-def literal_list(values: list, t: FluxType | None) -> exp.Expression:
-    return exp.Array(expressions=[sql.literal(v, t) for v in values])
-
-
-def lit(value, t: FluxType | None = None) -> Lit:
-    return Lit(value, t)
