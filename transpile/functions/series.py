@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Builtin, Record, RowValue, Stream
 from ..analyze.operators import describe
-from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansAMA, RelativeStrengthIndex
+from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansAMA, RelativeStrengthIndex, TimedMovingAverage
 from ..plan.series import CumulativeSum, Derivative, Difference, Elapsed, Fill, HourSelection, Integral, MovingAverage, StateTracking
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
@@ -193,12 +193,14 @@ def tripleExponentialDerivative(ctx, tables, n):
 def timedMovingAverage(ctx, tables, every, period, column="_value"):
     """timedMovingAverage = window(every, period) |> mean(column) |> duplicate(_stop, _time) |> window(every: inf)
     https://docs.influxdata.com/flux/v0/stdlib/universe/timedmovingaverage/"""
-    from .universe import duplicate, mean, window
-
-    windowed = window(ctx, tables, every=every, period=period)
-    averaged = mean(ctx, windowed, column=column)
-    copied = duplicate(ctx, averaged, column="_stop", as_="_time")
-    return window(ctx, copied, every=INF)
+    node = stream_of(ctx, tables)
+    column = column_name(ctx, column, "column")
+    t = node.schema.type_of(column)
+    if t is not None and not t.is_numeric:
+        raise ctx.error(f"cannot take the mean of column {column!r} of type {t.value}", "column")
+    if node.schema.type_of("_time") != FluxType.TIME:
+        raise ctx.error("timedMovingAverage needs a _time column")
+    return Stream(TimedMovingAverage(node, unit_ns(ctx, every, "every"), unit_ns(ctx, period, "period"), column))
 
 
 # ---------------------------------------------------------------- momentum indicators
@@ -246,7 +248,9 @@ def kaufmansER(ctx, tables, n):
     https://docs.influxdata.com/flux/v0/stdlib/universe/kaufmanser/"""
     node = stream_of(ctx, tables)
     cmo = ChandeMomentumOscillator(node, positive_int(ctx, n), ("_value",))
-    value = Call("/", (Call("math.abs", (_f("_value"),), FluxType.FLOAT), Lit(100.0, FluxType.FLOAT)), FluxType.FLOAT)
+    v = _f("_value")
+    magnitude = Call("if", (Call("<", (v, Lit(0.0, FluxType.FLOAT)), FluxType.BOOL), Call("neg", (v,), FluxType.FLOAT), v), FluxType.FLOAT)
+    value = Call("/", (magnitude, Lit(100.0, FluxType.FLOAT)), FluxType.FLOAT)
     return Stream(_combine_value(cmo, value, (), "kaufmansER"))
 
 

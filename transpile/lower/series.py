@@ -696,3 +696,44 @@ def lower_interpolate_linear(lw: Lowerer, node: s.InterpolateLinear) -> Relation
     )
     name = lw.ctes.add(node.step, union)
     return Relation(source=exp.Table(this=sql.ident(name)), columns={c: sql.col(c) for c in labels + [SEQ]})
+
+
+# ------------------------------------------------------------------ timedMovingAverage
+
+WINDOW_START = "__window"
+
+
+def floor_to(x: exp.Expression, step: exp.Expression) -> exp.Expression:
+    """x rounded down to a multiple of step, in integers (also for negative x)."""
+    remainder = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=x.copy(), expression=step.copy())), expression=step.copy())), expression=step.copy())
+    return exp.Sub(this=x, expression=paren(remainder))
+
+
+@lowers(s.TimedMovingAverage)
+def lower_timed_moving_average(lw: Lowerer, node: s.TimedMovingAverage) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/timedmovingaverage/ —
+    window(every, period) |> mean() |> duplicate(_stop, _time) |> window(every: inf):
+    a row at time t lies in every window [s, s + period) with s a multiple of `every` in
+    (t - period, t]; each window holding rows gives its mean, timed at its stop (cut at
+    the table's _stop)."""
+    rel = lw.composable_input(node.input, node.input.step)
+    time_ns = epoch_ns(rel.ref("_time"))
+    every, period = sql.number(node.every_ns), sql.number(node.period_ns)
+    earliest = exp.Add(this=floor_to(exp.Sub(this=time_ns.copy(), expression=period.copy()), every.copy()), expression=every.copy())
+    starts = sql.func("unnest", sql.func("generate_series", earliest, time_ns.copy(), every.copy()))
+    key = list(node.schema.key)
+    columns = {k: rel.ref(k) for k in key}
+    columns[node.column] = rel.ref(node.column)
+    columns[WINDOW_START] = starts
+    windows = rel.with_columns(columns)
+    windows.where.append(not_null(time_ns.copy()))
+    rel = lw.materialize(windows, node.step)
+
+    stop = exp.Add(this=rel.ref(WINDOW_START), expression=period.copy())
+    if "_stop" in key:
+        stop = sql.func("least", stop, epoch_ns(rel.ref("_stop")))
+    out = {k: rel.ref(k) for k in key}
+    out[node.column] = exp.Avg(this=rel.ref(node.column))
+    out["_time"] = sql.func("make_timestamp_ns", stop)
+    out[SEQ] = rel.ref(WINDOW_START)
+    return rel.with_columns(out, group_by_all=True)

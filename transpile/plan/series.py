@@ -315,3 +315,31 @@ class InterpolateLinear(_Unary, PlanNode):
         from .core import OrderBy
 
         return OrderBy()
+
+
+@dataclass(frozen=True)
+class TimedMovingAverage(_Unary, PlanNode):
+    """timedMovingAverage(every, period, column): the mean of `column` over each window of
+    length `period_ns` ending at a multiple of `every_ns` (windows cut at _start/_stop),
+    one row per window holding data, `_time` = the window's stop. Output: the group key
+    columns, `column` (float) and `_time`.
+    """
+
+    input: PlanNode
+    every_ns: int
+    period_ns: int
+    column: str = "_value"
+    flux_name: str = "timedMovingAverage"
+
+    @cached_property
+    def schema(self) -> Schema:
+        s = self.input.schema
+        cols = tuple(c for c in s.columns if c.label in s.key and c.label not in (self.column, "_time"))
+        cols += (Column(self.column, FluxType.FLOAT), Column("_time", FluxType.TIME))
+        return Schema(cols, tuple(k for k in s.key if k not in (self.column, "_time")))
+
+    @property
+    def order(self):
+        from .core import OrderBy
+
+        return OrderBy()
