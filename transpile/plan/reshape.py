@@ -12,6 +12,11 @@ columns anyway, and a column of nulls is how this compiler's one-schema-per-stre
 shows "not in this table". When the domain cannot be known (a source whose data is not
 known at compile time), pivot is refused with a clear error rather than guessed.
 
+Extension points for nodes defined elsewhere: a node that only drops or reorders rows and
+keeps its columns sets `passes_rows_through = True`; a source whose values are known
+another way (a storage scan reading field names from the bucket catalog) defines
+`known_values(column, where) -> tuple | None`.
+
 This module knows nothing of SQL.
 """
 from __future__ import annotations
@@ -53,6 +58,9 @@ def column_values(node: PlanNode, column: str, where: dict | None = None) -> tup
     handler = _DOMAIN.get(type(node))
     if handler is not None:
         return handler(node, column, where)
+    known = getattr(node, "known_values", None)
+    if known is not None:  # e.g. a storage scan answering from the bucket catalog
+        return known(column, where)
     if getattr(node, "passes_rows_through", False) and node.inputs:
         return column_values(node.inputs[0], column, where)
     return None
