@@ -51,7 +51,8 @@ def open_database(
     wait_seconds: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> duckdb.DuckDBPyConnection:
-    """`duckdb.connect(path)`, raising DatabaseLocked (one clear line) if another process holds it.
+    """A connection to the file at `path`, raising DatabaseLocked (one clear line) if another
+    process holds it. For writing, the file is created if missing and gets storage's catalog.
 
     With `wait_seconds`, keeps trying for that long before giving up.
     """
@@ -59,7 +60,7 @@ def open_database(
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(path, read_only=read_only)
+            return _connect(path, read_only)
         except duckdb.Error as error:
             message = lock_error_message(path, error)
             if message is None:
@@ -70,6 +71,37 @@ def open_database(
                 raise DatabaseLocked(message, pid) from None
             sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 1.0)
+
+
+def _connect(path: str, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The file attached the way runtime.storage attaches it (as `flux2sql_db`, made the
+    default), so compiled SQL runs alike on every connection; read-only needs no catalog."""
+    if not read_only:
+        from runtime.storage import open_connection
+
+        return open_connection(path)
+    from transpile.storage_layout import DATABASE_ALIAS
+
+    con = duckdb.connect(":memory:")
+    try:
+        literal = "'" + path.replace("'", "''") + "'"  # ATTACH takes no parameters
+        alias = '"' + DATABASE_ALIAS.replace('"', '""') + '"'
+        con.execute(f"ATTACH {literal} AS {alias} (READ_ONLY)")
+        con.execute(f"USE {alias}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def same_database_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new connection (own transactions) to the same database, in the same default
+    catalog and schema: `con.cursor()` alone starts in DuckDB's in-memory catalog."""
+    catalog, schema = con.execute("SELECT current_database(), current_schema()").fetchone()
+    cursor = con.cursor()
+    quoted = ".".join('"' + name.replace('"', '""') + '"' for name in (catalog, schema))
+    cursor.execute(f"USE {quoted}")
+    return cursor
 
 
 def _command_line(pid: int) -> str | None:

@@ -111,13 +111,9 @@ def _context(retry_delay: float, max_retry_delay: float, on_event=None):
 
 
 @contextmanager
-def stop_on_signals(stop, runs_in_this_thread: bool = False) -> Iterator[None]:
-    """SIGINT/SIGTERM: first = stop after the current run; second = abort it (rolled back).
-
-    With `runs_in_this_thread` (task run, backfill), the second signal raises
-    KeyboardInterrupt, which DuckDB turns into an interrupt of the running statement;
-    the runner records the run canceled and the command exits with status 130.
-    """
+def stop_on_signals(stop) -> Iterator[None]:
+    """SIGINT/SIGTERM: first = stop after the current run; second = abort it (the runner
+    interrupts its SQL, rolls it back and records it canceled)."""
     received = []
 
     def handle(signum, frame):
@@ -126,17 +122,12 @@ def stop_on_signals(stop, runs_in_this_thread: bool = False) -> Iterator[None]:
         stop(abort)
         if abort:
             typer.echo("aborting: the current run is rolled back", err=True)
-            if runs_in_this_thread:
-                raise KeyboardInterrupt
         else:
             typer.echo("stopping after the current run (send the signal again to abort it)", err=True)
 
     previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
-    except KeyboardInterrupt:
-        typer.echo("interrupted: the run in progress was rolled back", err=True)
-        raise typer.Exit(130)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -445,13 +436,16 @@ def run(
             typer.echo(lifecycle.dry_run(task, default_executor(), scheduled_for), nl=False)
         return
     context = _context(retry_delay, max_retry_delay, on_event=_print_event)
-    with open_db(db, write=True) as con, task_errors(), stop_on_signals(lambda abort: context.stop.stop(abort), runs_in_this_thread=True):
+    with open_db(db, write=True) as con, task_errors(), stop_on_signals(lambda abort: context.stop.stop(abort)):
         lifecycle.open_for_tasks(con, now_ns)
         result = lifecycle.run_task(con, name, now=now_ns, context=context, at=at_ns, retry_of=retry_run)
     if result.outcome is None:
         typer.echo(f"queued run {result.queued_run_id} scheduled for {format_rfc3339(result.scheduled_for)}; "
                    f"the scheduler will run it at {format_rfc3339(result.run_at)}")
         return
+    if result.outcome.status == "canceled":
+        typer.echo("interrupted: the run in progress was rolled back", err=True)
+        raise typer.Exit(130)
     if result.outcome.status != "success":
         raise typer.Exit(1)
 
@@ -486,7 +480,7 @@ def backfill(
     # Only failures and retries are printed: the progress bar shows the rest.
     context = _context(retry_delay, max_retry_delay,
                        on_event=lambda event: _print_event(event) if event.kind in ("failed", "retrying") else None)
-    with open_db(db, write=True) as con, task_errors(), stop_on_signals(lambda abort: context.stop.stop(abort), runs_in_this_thread=True):
+    with open_db(db, write=True) as con, task_errors(), stop_on_signals(lambda abort: context.stop.stop(abort)):
         lifecycle.open_for_tasks(con, now_ns)
         task = lifecycle.require_task(con, name)
         points = backfill_points(task, start_ns, stop_ns, now_ns)

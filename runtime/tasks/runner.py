@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -94,16 +95,48 @@ class RunOutcome:
 
 
 class StopSignal:
-    """Shared by the runs of one process: `stopping` = start nothing new; `aborting` = interrupt."""
+    """Shared by the runs of one process: `stopping` = start nothing new; `aborting` = interrupt.
+
+    Aborting interrupts the connections that are executing a script, again and again until
+    they stop: DuckDB ignores an interrupt that comes before a statement starts, and a
+    signal raised as KeyboardInterrupt while a statement is being prepared can be lost.
+    """
 
     def __init__(self) -> None:
         self.stopping = threading.Event()
         self.aborting = threading.Event()
+        self._executing: set = set()
+        self._lock = threading.Lock()
 
     def stop(self, abort: bool = False) -> None:
         self.stopping.set()
-        if abort:
+        if abort and not self.aborting.is_set():
             self.aborting.set()
+            threading.Thread(target=self._keep_interrupting, name="flux2sql-abort", daemon=True).start()
+
+    @contextmanager
+    def executing(self, con: duckdb.DuckDBPyConnection):
+        """Mark `con` as executing a script (the part an abort interrupts)."""
+        with self._lock:
+            self._executing.add(con)
+        try:
+            if self.aborting.is_set():
+                raise duckdb.InterruptException("INTERRUPT Error: the run was aborted before it started")
+            yield
+        finally:
+            # Taking the lock waits for an interrupt sweep in progress: none reaches `con` after this.
+            with self._lock:
+                self._executing.discard(con)
+
+    def _keep_interrupting(self) -> None:
+        while True:
+            with self._lock:
+                for con in self._executing:
+                    try:
+                        con.interrupt()
+                    except duckdb.Error:
+                        pass
+            time.sleep(0.05)
 
 
 @dataclass
@@ -149,7 +182,9 @@ def execute_run(con: duckdb.DuckDBPyConnection, request: RunRequest, context: Ru
         except Exception as error:  # noqa: BLE001 - every failure of a script is recorded, none escapes
             text = describe_error(error)
             seconds = (context.wall_clock() - started) / NS_PER_SECOND
-            if context.stop.aborting.is_set() and isinstance(error, duckdb.InterruptException):
+            if context.stop.aborting.is_set():
+                # The stop interrupted the statement (InterruptException from interrupt(), or
+                # "Query interrupted" when a signal reached DuckDB): not the script's fault.
                 reason = "the scheduler was stopped; the run's output was rolled back"
                 _record_end(con, task, run_id, "canceled", context, reason)
                 context.on_event(RunEvent("canceled", request, run_id, attempt, error=reason))
@@ -192,7 +227,8 @@ def _execute_once(con, request: RunRequest, run_id: int, started: int, context: 
     """The run's one transaction: the script's output and the success record, together."""
     task = request.task
     with transaction(con):
-        result = context.executor.run(con, task.source, request.scheduled_for)
+        with context.stop.executing(con):
+            result = context.executor.run(con, task.source, request.scheduled_for)
         finished = context.wall_clock()
         store.finish_run(con, run_id, status="success", finished_at=finished, rows_written=result.rows_written, sql=result.sql)
         store.add_log(

@@ -24,7 +24,7 @@ import duckdb
 
 from transpile.timefmt import format_rfc3339
 
-from runtime.locking import DatabaseLocked, open_database
+from runtime.locking import DatabaseLocked, open_database, same_database_cursor
 
 from . import store
 from .catchup import CatchUp, plan_due_runs
@@ -142,8 +142,6 @@ class Scheduler:
                     self._wake.wait(timeout)
                     self._wake.clear()
                     self._collect()
-                    if self.signal.aborting.is_set():
-                        self._interrupt_in_flight()
         finally:
             self._finish_in_flight()
             self._close()
@@ -151,21 +149,8 @@ class Scheduler:
 
     def stop(self, abort: bool = False) -> None:
         """Start nothing new; with `abort`, also interrupt running SQL (rolled back, recorded canceled)."""
-        self.signal.stop(abort)
-        if abort:
-            self._interrupt_in_flight()
+        self.signal.stop(abort)  # aborting interrupts the runs' SQL until they stop (runner.StopSignal)
         self._wake.set()
-
-    def _interrupt_in_flight(self) -> None:
-        """Interrupt the SQL of every run in flight. DuckDB forgets an interrupt that comes
-        before a statement starts, so the wait loops repeat this while aborting."""
-        with self._lock:
-            cursors = [cursor for _, cursor in self._in_flight.values()]
-        for cursor in cursors:
-            try:
-                cursor.interrupt()
-            except duckdb.Error:
-                pass
 
     # ------------------------------------------------------------ database
 
@@ -318,7 +303,7 @@ class Scheduler:
             _, _, task_id = min(candidates)
             request = self._queues[task_id].popleft()
             self._running.setdefault(task_id, set()).add(request.scheduled_for)
-            cursor = self._con.cursor()
+            cursor = same_database_cursor(self._con)
             future = self._pool.submit(self._execute, cursor, request)
             with self._lock:
                 self._in_flight[future] = (request, cursor)
@@ -360,10 +345,8 @@ class Scheduler:
             self._collect()
 
     def _wait_for_runs(self) -> None:
-        self._wake.wait(0.2 if self.signal.aborting.is_set() else 0.5)
+        self._wake.wait(0.5)
         self._wake.clear()
-        if self.signal.aborting.is_set():
-            self._interrupt_in_flight()
 
     def _idle(self, seconds: float) -> None:
         if self._sleep is not None:
