@@ -145,3 +145,11 @@ def test_key_values_and_unpivot():
               ' |> experimental.unpivot()')
     rows = {r["_field"]: [x["_value"] for x in t] for t in got["_result"] for r in t}
     assert rows == {"f0": [1.0, 3.0], "f1": [2.0]}
+
+
+def test_pivot_after_unpivot_knows_the_field_names():
+    got = run('import "array"\nimport "experimental"\n'
+              'array.from(rows: [{_time: 2024-01-01T00:00:00Z, f0: 1.0, f1: 2.0}, {_time: 2024-01-01T00:00:10Z, f0: 3.0}])'
+              ' |> experimental.unpivot() |> group()'
+              ' |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")')
+    assert [(r["f0"], r["f1"]) for r in got["_result"][0]] == [(1.0, 2.0), (3.0, None)]

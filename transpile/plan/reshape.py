@@ -478,3 +478,48 @@ class KeyValues(_OneInput):
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
         return OrderBy()
+
+
+def _distinct_values(node: Distinct, column: str, where: dict):
+    source = node.column if column == "_value" else column
+    return column_values(node.input, source, {c: v for c, v in where.items() if c in node.input.schema.key})
+
+
+def _unpivot_values(node: Unpivot, column: str, where: dict):
+    fields = tuple(f for f in node.value_columns if "_field" not in where or f in where["_field"])
+    if column == "_field":
+        return fields
+    kept = {c: v for c, v in where.items() if c not in ("_field", "_value")}
+    if column != "_value":
+        return column_values(node.input, column, kept)
+    seen: dict = {}
+    for f in fields:
+        values = column_values(node.input, f, kept)
+        if values is None:
+            return None
+        seen.update(dict.fromkeys(v for v in values if v is not None))
+    return tuple(seen)
+
+
+def _join_values(node, column: str, where: dict):
+    from .join import LEFT, RIGHT
+
+    expr = dict(node.columns).get(column)
+    if not isinstance(expr, Col):
+        return None
+    for prefix, side, outer in ((LEFT, node.left, ("right", "full")), (RIGHT, node.right, ("left", "full"))):
+        if expr.name.startswith(prefix):
+            values = column_values(side, expr.name[len(prefix):])
+            if values is not None and node.method in outer:
+                values = tuple(dict.fromkeys(values + (None,)))
+            return values
+    return None
+
+
+def _register_late() -> None:
+    from .join import Join
+
+    _DOMAIN.update({Distinct: _distinct_values, Unpivot: _unpivot_values, Join: _join_values})
+
+
+_register_late()
