@@ -240,55 +240,59 @@ def merge_rows(
     con: duckdb.DuckDBPyConnection,
     layout: MeasurementLayout,
     staging: str,
-    tag_columns: list[str],
-    field_columns: list[str],
+    tags: list[tuple[str, str]],
+    fields: list[tuple[str, str]],
 ) -> int:
     """Write the rows of the temporary table `staging` into the measurement's table with
     InfluxDB's overwrite rule: a point is (measurement, tag set, field, time), so a row
     with the same tag set and time gets the new non-NULL field values and keeps the others.
 
-    `staging` has `_ln` (input order), `_time`, and the given tag and field columns (named
-    as in `layout`). Rows repeated inside the staging table are merged first, the later line
-    winning field by field. Returns the number of field values written.
+    `staging` has `_ln` (input order) and `_time`; `tags` and `fields` map its columns to
+    the measurement table's: (staging column, table column). Rows repeated inside the
+    staging table are merged first, the later line winning field by field. Returns the
+    number of field values written.
     """
     target = qualified(layout)
     time_col = quote(TIME_COLUMN)
-    key_cols = [time_col] + [quote(c) for c in tag_columns]
-    fields_q = [quote(c) for c in field_columns]
+    tag_cols = [quote(c) for _, c in tags]
+    field_cols = [quote(c) for _, c in fields]
+    renamed = ", ".join(
+        ["_ln", time_col] + [f"{quote(s)} AS {quote(t)}" for s, t in tags + fields]
+    )
+    source = f"(SELECT {renamed} FROM {quote(staging)})"
+    key_cols = [time_col] + tag_cols
+    count_values = " + ".join(f"count({f})" for f in field_cols) or "0"
     lo, hi, rows, distinct_keys, values = con.execute(
         f"SELECT epoch_ns(min({time_col})), epoch_ns(max({time_col})), count(*), "
-        f"count(DISTINCT ({', '.join(key_cols)})), "
-        + (" + ".join(f"count({f})" for f in fields_q) or "0")
-        + f" FROM {quote(staging)}"
+        # A hash collision only sends us down the exact (slower) path below.
+        f"count(DISTINCT hash({', '.join(key_cols)})), {count_values} FROM {source}"
     ).fetchone()
     if rows == 0:
         return 0
-    source = quote(staging)
     if distinct_keys != rows:
         # Same point twice in one write: the last line wins, field by field.
         merged = ", ".join(
-            f"arg_max({f}, _ln) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in fields_q
+            f"arg_max({f}, _ln) FILTER (WHERE {f} IS NOT NULL) AS {f}" for f in field_cols
         )
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE {quote(staging + '_merged')} AS "
-            f"SELECT {', '.join(key_cols)}, max(_ln) AS _ln, {merged} "
+            f"SELECT {', '.join(key_cols)}, max(_ln) AS _ln{', ' + merged if merged else ''} "
             f"FROM {source} GROUP BY {', '.join(key_cols)}"
         )
         source = quote(staging + "_merged")
-        values = con.execute(
-            "SELECT " + (" + ".join(f"count({f})" for f in fields_q) or "0") + f" FROM {source}"
-        ).fetchone()[0]
-    columns = ", ".join(key_cols + fields_q)
+        values = con.execute(f"SELECT {count_values} FROM {source}").fetchone()[0]
+    columns = ", ".join(key_cols + field_cols)
     overlap = con.execute(
         # Times travel as epoch nanoseconds: a Python datetime would drop the nanoseconds.
-        f"SELECT count(*) FROM {target} WHERE {time_col} BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
+        f"SELECT count(*) FROM {target} WHERE {time_col} "
+        "BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
         [lo, hi],
     ).fetchone()[0]
     if not overlap:
         # The common case (new data): a plain append.
         con.execute(f"INSERT INTO {target} ({columns}) SELECT {columns} FROM {source}")
         return values
-    present = set(tag_columns)
+    present = {c for _, c in tags}
     match = [
         f"t.{time_col} = s.{time_col}",
         f"t.{time_col} BETWEEN make_timestamp_ns($lo) AND make_timestamp_ns($hi)",
@@ -298,12 +302,12 @@ def merge_rows(
         match.append(
             f"t.{col} IS NOT DISTINCT FROM s.{col}" if tag.column in present else f"t.{col} IS NULL"
         )
-    updates = ", ".join(f"{f} = coalesce(s.{f}, t.{f})" for f in fields_q)
+    updates = ", ".join(f"{f} = coalesce(s.{f}, t.{f})" for f in field_cols)
     con.execute(
         f"MERGE INTO {target} AS t USING (SELECT {columns} FROM {source}) AS s "
         f"ON {' AND '.join(match)} "
         + (f"WHEN MATCHED THEN UPDATE SET {updates} " if updates else "")
-        + f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({', '.join('s.' + c for c in key_cols + fields_q)})",
+        + f"WHEN NOT MATCHED THEN INSERT ({columns}) VALUES ({', '.join('s.' + c for c in key_cols + field_cols)})",
         {"lo": lo, "hi": hi},
     )
     return values

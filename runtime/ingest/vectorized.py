@@ -4,26 +4,29 @@ Owns the SQL that turns a chunk of line protocol into typed columns without a Py
 over lines:
 
 1. DuckDB's CSV reader loads the chunk as one VARCHAR column (a delimiter byte absent from
-   the chunk, no quoting), one row per line, numbered in file order.
-2. The four escape pairs outside string values (`\\\\`, `\\ `, `\\,`, `\\=`) are replaced by
-   private-use characters, so that splitting on space and comma is exact; they are turned
-   back per element when values are extracted.
-3. Lines are grouped by *shape*: measurement, tag keys and field keys with their types, in
-   line order. A shape is learnt from one sample line and checked on every line by one
-   anchored regular expression that also validates every value's syntax (line protocol's
-   own grammar, not DuckDB's more lenient casts).
-4. Each shape's values are cut out by position and cast; a failed cast (out of range)
-   marks the line bad.
+   the chunk, no quoting), one row per line, numbered in file order (`lp_raw`).
+2. *Shapes* are learnt in Python from a sample of lines: measurement, tag keys, field keys
+   and their types, in line order. The four escape pairs outside string values
+   (`\\\\`, `\\ `, `\\,`, `\\=`) are first replaced by private-use characters, so that
+   splitting on space and comma is exact; values are decoded per element afterwards.
+3. One query per measurement splits its lines, finds each line's shape with cheap string
+   tests (keys in place, tag values non-empty and without `=`), cuts the values by
+   position and converts them, checking line protocol's own grammar: a number must cast
+   cleanly and pass the few checks that rule out what DuckDB's casts accept beyond the
+   grammar (tests/test_line_protocol.py checks this by brute force); strings must be one
+   quoted token.
+4. Lines that fit no shape, lines whose values do not convert, and lines of measurements
+   absent from the sample go to the reference parser (`line_protocol.py`), which is the
+   authority on syntax and on error messages.
 
-Lines that fit no shape (quoted strings with spaces or commas, `\\"` in strings, repeated
-keys, leading spaces ...) and bad lines go to the reference parser in `line_protocol.py`,
-which is the authority on syntax and error messages. This module must not decide types or
-write to a bucket; `writer.py` does.
+The staging tables use generic column names (`t0`, `f0`, ...) per measurement, so that
+names that clash in DuckDB (which ignores case) stay apart until `writer.py` maps them to
+the measurement table's columns. This module decides no types and writes no bucket.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 
@@ -31,34 +34,26 @@ from transpile.types import FluxType
 
 from .line_protocol import FALSE_SPELLINGS, MAX_TIME_NS, MIN_TIME_NS, TRUE_SPELLINGS
 
-# Private-use stand-ins for the escape pairs \\ , "\ ", \, and \= (in that order of replacement,
+# Private-use stand-ins for the escape pairs \\ , "\ ", \, and \= (replaced in this order,
 # which is the left-to-right reading of backslash pairs).
 ESCAPES = (("\\\\", "\ue000"), ("\\ ", "\ue001"), ("\\,", "\ue002"), ("\\=", "\ue003"))
+STAND_INS = tuple(s for _, s in ESCAPES)
 # What each stand-in means in each element (line protocol reference, "Special characters").
 _DECODE_KEY = {"\ue000": "\\", "\ue001": " ", "\ue002": ",", "\ue003": "="}
 _DECODE_MEASUREMENT = {**_DECODE_KEY, "\ue003": "\\="}
 _DECODE_STRING = {"\ue000": "\\", "\ue001": "\\ ", "\ue002": "\\,", "\ue003": "\\="}
 
-MAX_ROUNDS = 8     # rounds of shape discovery per chunk
-MAX_SHAPES = 256   # beyond this, leftover lines take the careful path
+SAMPLE_HEAD = 2000      # the first lines of a chunk are all sampled ...
+SAMPLE_SPREAD = 2000    # ... and about this many more, evenly spread
 
-_CTRL = r"\x00-\x1f\x7f"
-_TAG_VALUE_RE = rf"[^ ,={_CTRL}]+"
-_VALUE_RE = {
-    FluxType.FLOAT: r"-?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
-    FluxType.INT: r"-?[0-9]+i",
-    FluxType.UINT: r"[0-9]+u",
-    FluxType.BOOL: "(?:" + "|".join(sorted(TRUE_SPELLINGS | FALSE_SPELLINGS)) + ")",
-    FluxType.STRING: r'"[^"\\ ,]*"',
-}
-_TIME_RE = r"(?: -?[0-9]+)?"
-_REGEX_META = set("\\.+*?()|[]{}^$#&~-")
-_NAME_CHARS = re.compile(rf"[^ ,={_CTRL}]+")
-_MEASUREMENT_CHARS = re.compile(rf"[^ ,{_CTRL}]+")
+_NAME_CHARS = re.compile(r"[^ ,=\x00-\x1f\x7f]+")
+_MEASUREMENT_CHARS = re.compile(r"[^ ,\x00-\x1f\x7f]+")
 
 
-def _regex_literal(text: str) -> str:
-    return "".join("\\" + c if c in _REGEX_META else c for c in text)
+def substitute(line: str) -> str:
+    for pair, stand_in in ESCAPES:
+        line = line.replace(pair, stand_in)
+    return line
 
 
 def decode(text: str, table: dict[str, str]) -> str:
@@ -67,13 +62,7 @@ def decode(text: str, table: dict[str, str]) -> str:
     return text
 
 
-def _sql_decode(expr: str, table: dict[str, str]) -> str:
-    for stand_in, meaning in table.items():
-        expr = f"replace({expr}, '{stand_in}', '{meaning.replace(chr(39), chr(39) * 2)}')"
-    return expr
-
-
-def _value_type(raw: str) -> FluxType | None:
+def _value_type(raw: str) -> FluxType:
     if raw.startswith('"'):
         return FluxType.STRING
     if raw in TRUE_SPELLINGS or raw in FALSE_SPELLINGS:
@@ -87,223 +76,280 @@ def _value_type(raw: str) -> FluxType | None:
 
 @dataclass(frozen=True)
 class Shape:
-    """The layout shared by a group of lines: decoded names, and the stand-in forms used
-    to match and cut the raw (escape-substituted) lines."""
+    """The layout shared by a group of lines. Raw names are in the substituted form."""
 
-    id: int
     escaped: bool
     measurement: str
-    raw_measurement: str                           # as in the substituted lines
-    tags: tuple[tuple[str, int], ...]              # (decoded key, length of raw key)
-    fields: tuple[tuple[str, FluxType, int], ...]  # (decoded key, type, length of raw key)
-    regex: str
+    raw_measurement: str
+    tags: tuple[tuple[str, str], ...]              # (key, raw key)
+    fields: tuple[tuple[str, str, FluxType], ...]  # (key, raw key, type)
 
     @property
     def tag_keys(self) -> tuple[str, ...]:
         return tuple(k for k, _ in self.tags)
 
+    @property
+    def prefix(self) -> str:
+        """How the measurement's lines start in the chunk (escape pairs restored)."""
+        raw = self.raw_measurement
+        for pair, stand_in in ESCAPES:
+            raw = raw.replace(stand_in, pair)
+        return raw
 
-def learn_shape(shape_id: int, escaped: bool, key_part: str, field_part: str, time_part: str | None) -> Shape | None:
-    """The shape of a sample line (escape pairs substituted, split on spaces), or None
-    when the line is not for the fast path. The sample itself must match the shape's
-    regular expression, so that every round of discovery makes progress."""
-    shape = _shape_of(shape_id, escaped, key_part, field_part)
-    line = key_part + " " + field_part + ("" if time_part is None else " " + time_part)
-    if shape is None or not re.fullmatch(shape.regex, line):
+
+def learn_shape(line: str | None) -> Shape | None:
+    """The shape of a sample line, or None when such a line is not for the fast path."""
+    if not line or line.startswith(("#", " ")):
         return None
-    return shape
-
-
-def _shape_of(shape_id: int, escaped: bool, key_part: str, field_part: str) -> Shape | None:
-    parts = key_part.split(",")
-    measurement_raw = parts[0]
-    if not _MEASUREMENT_CHARS.fullmatch(measurement_raw) or measurement_raw.startswith("#"):
+    escaped = "\\" in line
+    parts = (substitute(line) if escaped else line).split(" ")
+    if len(parts) not in (2, 3) or not parts[1]:
         return None
-    measurement = decode(measurement_raw, _DECODE_MEASUREMENT)
-    tags, seen_tags = [], set()
-    regex = [_regex_literal(measurement_raw)]
-    for part in parts[1:]:
-        key_raw, eq, _ = part.partition("=")
-        key = decode(key_raw, _DECODE_KEY)
-        if not eq or not _NAME_CHARS.fullmatch(key_raw) or key in seen_tags:
+    keys = parts[0].split(",")
+    raw_measurement = keys[0]
+    if not _MEASUREMENT_CHARS.fullmatch(raw_measurement):
+        return None
+    tags, fields = [], []
+    for part in keys[1:]:
+        raw_key, eq, value = part.partition("=")
+        if not eq or not value or not _NAME_CHARS.fullmatch(raw_key):
             return None
-        seen_tags.add(key)
-        tags.append((key, len(key_raw)))
-        regex.append("," + _regex_literal(key_raw) + "=" + _TAG_VALUE_RE)
-    fields, seen_fields = [], set()
-    for i, part in enumerate(field_part.split(",")):
-        key_raw, eq, raw = part.partition("=")
-        key = decode(key_raw, _DECODE_KEY)
-        if not eq or not raw or not _NAME_CHARS.fullmatch(key_raw) or key in seen_fields:
+        tags.append((decode(raw_key, _DECODE_KEY), raw_key))
+    for part in parts[1].split(","):
+        raw_key, eq, value = part.partition("=")
+        if not eq or not value or not _NAME_CHARS.fullmatch(raw_key):
             return None
-        seen_fields.add(key)
-        flux_type = _value_type(raw)
-        fields.append((key, flux_type, len(key_raw)))
-        regex.append((" " if i == 0 else ",") + _regex_literal(key_raw) + "=" + _VALUE_RE[flux_type])
+        fields.append((decode(raw_key, _DECODE_KEY), raw_key, _value_type(value)))
+    measurement = decode(raw_measurement, _DECODE_MEASUREMENT)
     names = [measurement] + [k for k, _ in tags] + [k for k, _, _ in fields]
     if any(n.startswith("_") for n in names):
         return None  # a naming error: the careful path words it
-    regex.append(_TIME_RE)
-    return Shape(shape_id, escaped, measurement, measurement_raw, tuple(tags), tuple(fields), "".join(regex))
+    if len({k for k, _ in tags}) != len(tags) or len({k for k, _, _ in fields}) != len(fields):
+        return None  # repeated keys: the careful path applies the rules
+    return Shape(escaped, measurement, raw_measurement, tuple(tags), tuple(fields))
 
 
-def load_chunk(con: duckdb.DuckDBPyConnection, path: str, delimiter: str) -> None:
-    """Table `lp_lines(ln, line)`: one row per line of the file at `path` (NULL when
-    empty), `ln` being the 0-based index of the line. The CSV reader keeps the file's order
-    (preserve_insertion_order), so the index is the rowid less the first rowid (rowids of
-    rows written inside a transaction do not start at 0)."""
+@dataclass
+class StageColumns:
+    """Generic staging column names of one measurement: `t<i>` per tag key, `f<j>` per
+    (field key, type)."""
+
+    tags: dict[str, str] = field(default_factory=dict)
+    fields: dict[tuple[str, FluxType], str] = field(default_factory=dict)
+
+    def tag(self, key: str) -> str:
+        return self.tags.setdefault(key, f"t{len(self.tags)}")
+
+    def field(self, key: str, flux_type: FluxType) -> str:
+        return self.fields.setdefault((key, flux_type), f"f{len(self.fields)}")
+
+
+def load_chunk(con: duckdb.DuckDBPyConnection, path: str, delimiter: str) -> int:
+    """Table `lp_raw(line)`: one row per line of the file at `path`, in file order (NULL
+    when empty). Returns the rowid of the first line: rowids of rows written inside a
+    transaction do not start at 0, so a line's index is `rowid - base`."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lp_raw AS SELECT line FROM read_csv($path, "
         "columns = {'line': 'VARCHAR'}, delim = $delim, quote = '', escape = '', header = false, "
         "auto_detect = false, new_line = '\\n', max_line_size = $max_line, strict_mode = true)",
         {"path": path, "delim": delimiter, "max_line": 1 << 30},
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE lp_lines AS "
-        "SELECT rowid - (SELECT min(rowid) FROM lp_raw) AS ln, line FROM lp_raw"
-    )
-    con.execute("DROP TABLE lp_raw")
+    base = con.execute("SELECT min(rowid) FROM lp_raw").fetchone()[0]
+    return 0 if base is None else base
 
 
-def split_lines(con: duckdb.DuckDBPyConnection) -> None:
-    """Table `lp_split`: for each non-empty, non-comment line: its index `ln`, whether it
-    has escapes, whether it must take the careful path, and its key, field and time parts
-    (escape pairs replaced by stand-ins)."""
-    pua_check = " OR ".join(f"contains(line, '{stand_in}')" for _, stand_in in ESCAPES)
-    substituted = "line"
-    for pair, stand_in in ESCAPES:
-        substituted = f"replace({substituted}, '{pair.replace(chr(39), chr(39) * 2)}', '{stand_in}')"
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE lp_split AS
-        WITH src AS (
-            SELECT ln, line, contains(line, '\\') AS esc
-            FROM lp_lines WHERE line IS NOT NULL AND NOT starts_with(line, '#')
-        ), sub AS (
-            SELECT ln, esc,
-                   CASE WHEN esc THEN {substituted} ELSE line END AS s,
-                   starts_with(line, ' ') OR (esc AND ({pua_check})) AS slow
-            FROM src
-        ), parts AS (SELECT ln, esc, slow, s, string_split(s, ' ') AS p FROM sub)
-        SELECT ln, esc, slow OR len(p) NOT IN (2, 3) AS slow, s,
-               p[1] AS k, p[2] AS f, p[3] AS t, split_part(p[1], ',', 1) AS m,
-               CAST(NULL AS INTEGER) AS shape
-        FROM parts"""
+def sample_lines(con: duckdb.DuckDBPyConnection, base: int) -> list[str]:
+    total = con.execute("SELECT count(*) FROM lp_raw").fetchone()[0]
+    step = max(1, total // SAMPLE_SPREAD)
+    return [r[0] for r in con.execute(
+        "SELECT line FROM lp_raw WHERE line IS NOT NULL AND "
+        "(rowid - $base < $head OR (rowid - $base) % $step = 0)",
+        {"base": base, "head": SAMPLE_HEAD, "step": step},
+    ).fetchall()]
+
+
+class _Params:
+    def __init__(self) -> None:
+        self.values: dict[str, object] = {}
+
+    def __call__(self, value) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+
+def _prefix_filter(shapes: list[Shape], param: _Params) -> str:
+    prefixes = sorted({s.prefix for s in shapes})
+    return " OR ".join(
+        f"starts_with(line, {param(p + ',')}) OR starts_with(line, {param(p + ' ')})" for p in prefixes
     )
 
 
-def assign_shapes(con: duckdb.DuckDBPyConnection) -> list[Shape]:
-    """Learn shapes from sample lines and tag every matching line of `lp_split` with its
-    shape id, round after round, until every line fits or no progress is made."""
-    shapes: list[Shape] = []
-    for _ in range(MAX_ROUNDS):
-        samples = con.execute(
-            "SELECT esc, min(ln), arg_min(k, ln), arg_min(f, ln), arg_min(t, ln) FROM lp_split "
-            "WHERE shape IS NULL AND NOT slow GROUP BY m, esc ORDER BY 2"
-        ).fetchall()
-        if not samples or len(shapes) >= MAX_SHAPES:
-            break
-        new: list[Shape] = []
-        unfit: list[int] = []
-        for escaped, ln, key_part, field_part, time_part in samples:
-            shape = learn_shape(len(shapes) + len(new) + 1, escaped, key_part, field_part or "", time_part)
-            if shape is None:
-                unfit.append(ln)
-            else:
-                new.append(shape)
-        if unfit:
-            con.execute("UPDATE lp_split SET slow = true WHERE ln IN (SELECT unnest($lns))", {"lns": unfit})
-        if new:
-            cases = " ".join(
-                f"WHEN m = ${i * 3 + 1} AND esc = ${i * 3 + 2} AND regexp_full_match(s, ${i * 3 + 3}) THEN {s.id}"
-                for i, s in enumerate(new)
-            )
-            params: list = []
-            for s in new:
-                params += [s.raw_measurement, s.escaped, s.regex]
-            con.execute(
-                f"UPDATE lp_split SET shape = CASE {cases} END WHERE shape IS NULL AND NOT slow", params
-            )
-            shapes += new
-    return shapes
-
-
-def careful_lines(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
-    """(ln, text) of every line the shapes do not cover, in line order."""
-    return con.execute(
-        "SELECT ln, line FROM lp_lines WHERE ln IN "
-        "(SELECT ln FROM lp_split WHERE slow OR shape IS NULL) ORDER BY ln"
-    ).fetchall()
-
-
-def shape_stats(con: duckdb.DuckDBPyConnection) -> dict[int, tuple[int, int]]:
-    """shape id -> (first ln, number of lines)."""
-    rows = con.execute(
-        "SELECT shape, min(ln), count(*) FROM lp_split WHERE shape IS NOT NULL GROUP BY shape"
-    ).fetchall()
-    return {shape: (first, n) for shape, first, n in rows}
-
-
-def lines_of_shape(con: duckdb.DuckDBPyConnection, shape_id: int) -> list[tuple[int, str]]:
-    return con.execute(
-        "SELECT ln, line FROM lp_lines WHERE ln IN (SELECT ln FROM lp_split WHERE shape = ?) "
-        "ORDER BY ln",
-        [shape_id],
-    ).fetchall()
-
-
-def shape_select(
-    shape: Shape,
-    tag_columns: dict[str, str],
-    field_columns: dict[str, str],
+def stage_measurement(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    shapes: list[Shape],
+    columns: StageColumns,
+    base: int,
     unit: int,
     now: int,
-) -> str:
-    """A SELECT over `lp_split` giving `_ln`, `_time` (TIMESTAMP_NS), one column per tag and
-    field of `shape` (named by `tag_columns`/`field_columns`, quoted) and `_bad`: true
-    where a value or the timestamp is out of range. `unit` and `now` are literals."""
-    from runtime.storage import quote
+    check_controls: bool,
+) -> None:
+    """Create `table`: one row per line of the shapes' measurement, with `_ln`, `_shape`
+    (1-based index in `shapes`; 0 when the line fits none), `_time`, the generic tag and
+    field columns, and `_bad` (a value or the timestamp does not convert)."""
+    param = _Params()
+    fits = []
+    for i, shape in enumerate(shapes, 1):
+        test = [f"esc = {str(shape.escaped).lower()}", "n IN (2, 3)", f"kp[1] = {param(shape.raw_measurement)}",
+                f"len(kp) = {len(shape.tags) + 1}", f"len(fp) = {len(shape.fields)}"]
+        for j, (_, raw_key) in enumerate(shape.tags, 2):
+            # key in place, value non-empty and without an unescaped '='
+            test.append(f"starts_with(kp[{j}], {param(raw_key + '=')})")
+            test.append(f"length(kp[{j}]) > {len(raw_key) + 1}")
+            test.append(f"NOT contains(substr(kp[{j}], {len(raw_key) + 2}), '=')")
+        for j, (_, raw_key, _) in enumerate(shape.fields, 1):
+            test.append(f"starts_with(fp[{j}], {param(raw_key + '=')})")
+        fits.append(f"WHEN {' AND '.join(test)} THEN {i}")
+    cut = []
+    for key in _ordered({k for s in shapes for k in s.tag_keys}):
+        cases = []
+        for i, shape in enumerate(shapes, 1):
+            for j, (tag_key, raw_key) in enumerate(shape.tags, 2):
+                if tag_key == key:
+                    value = f"substr(kp[{j}], {len(raw_key) + 2})"
+                    cases.append(f"WHEN {i} THEN {_sql_decode(value, _DECODE_KEY) if shape.escaped else value}")
+        cut.append(f"CASE _shape {' '.join(cases)} END AS {columns.tag(key)}")
+    bad_checks: dict[int, list[str]] = {i: [] for i in range(1, len(shapes) + 1)}
+    for key, flux_type in _ordered({(k, t) for s in shapes for k, _, t in s.fields}):
+        name = columns.field(key, flux_type)
+        cases = []
+        for i, shape in enumerate(shapes, 1):
+            for j, (field_key, raw_key, shape_type) in enumerate(shape.fields, 1):
+                if field_key == key and shape_type == flux_type:
+                    raw = f"substr(fp[{j}], {len(raw_key) + 2})"
+                    cases.append(f"WHEN {i} THEN {_CONVERT[flux_type](raw, shape.escaped)}")
+                    bad_checks[i].append(
+                        f"{name} IS NULL OR NOT isfinite({name})" if flux_type is FluxType.FLOAT else f"{name} IS NULL"
+                    )
+        cut.append(f"CASE _shape {' '.join(cases)} END AS {name}")
+    substituted = "line"
+    for pair, stand_in in ESCAPES:
+        substituted = f"replace({substituted}, '{pair}', '{stand_in}')"
+    controls = " AND NOT regexp_matches(line, '[\\x00-\\x1f\\x7f]')" if check_controls else ""
+    ns = _integer("t", "BIGINT")
+    if unit != 1:
+        ns = f"TRY_CAST(CAST({ns} AS HUGEINT) * {unit} AS BIGINT)"
+    time_ns = f"CASE WHEN n = 2 THEN {now}::BIGINT ELSE {ns} END"
+    bad = " ".join(
+        f"WHEN {i} THEN {' OR '.join(['_ns IS NULL', f'_ns NOT BETWEEN {MIN_TIME_NS} AND {MAX_TIME_NS}'] + checks)}"
+        for i, checks in bad_checks.items()
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {table} AS
+        SELECT * EXCLUDE (_ns),
+               make_timestamp_ns(CASE WHEN _ns BETWEEN {MIN_TIME_NS} AND {MAX_TIME_NS} THEN _ns END) AS _time,
+               CASE _shape {bad} ELSE false END AS _bad
+        FROM (
+            SELECT ln AS _ln, _shape, {time_ns} AS _ns, {', '.join(cut) or 'NULL AS _none'}
+            FROM (
+                SELECT *, CASE {' '.join(fits)} ELSE 0 END AS _shape
+                FROM (
+                    SELECT ln, esc, len(p) AS n, p[3] AS t,
+                           string_split(p[1], ',') AS kp, string_split(p[2], ',') AS fp
+                    FROM (
+                        SELECT rowid - {base} AS ln, esc,
+                               string_split(CASE WHEN esc THEN {substituted} ELSE line END, ' ') AS p
+                        FROM (SELECT rowid, line, contains(line, '\\') AS esc FROM lp_raw
+                              WHERE ({_prefix_filter(shapes, param)}){controls})
+                    )
+                )
+            )
+        )""",
+        param.values,
+    )
 
-    cols = ["ln AS _ln"]
-    ns = (
-        f"CASE WHEN t IS NULL THEN CAST({now} AS HUGEINT) "
-        f"ELSE TRY_CAST(t AS HUGEINT) * {unit} END"
-    )
-    cols.append(
-        f"make_timestamp_ns(CAST(CASE WHEN ns BETWEEN {MIN_TIME_NS} AND {MAX_TIME_NS} THEN ns END AS BIGINT)) AS _time"
-    )
-    checks = ["ns NOT BETWEEN " + f"{MIN_TIME_NS} AND {MAX_TIME_NS}", "ns IS NULL"]
-    for i, (key, raw_len) in enumerate(shape.tags):
-        value = f"substr(kp[{i + 2}], {raw_len + 2})"
-        if shape.escaped:
-            value = _sql_decode(value, _DECODE_KEY)
-        cols.append(f"{value} AS {quote(tag_columns[key])}")
-    for i, (key, flux_type, raw_len) in enumerate(shape.fields):
-        raw = f"substr(fp[{i + 1}], {raw_len + 2})"
-        value = _CONVERT[flux_type](raw, shape.escaped)
-        name = quote(field_columns[key])
-        cols.append(f"{value} AS {name}")
-        if flux_type in (FluxType.FLOAT, FluxType.INT, FluxType.UINT):
-            checks.append(f"{name} IS NULL")
+
+def orphan_lines(con: duckdb.DuckDBPyConnection, shapes: list[Shape], base: int) -> list[tuple[int, str]]:
+    """(ln, text) of the non-empty, non-comment lines of no staged measurement."""
+    param = _Params()
+    covered = _prefix_filter(shapes, param) if shapes else "false"
+    return con.execute(
+        f"SELECT rowid - {base}, line FROM lp_raw WHERE line IS NOT NULL "
+        f"AND NOT starts_with(line, '#') AND NOT ({covered}) ORDER BY rowid",
+        param.values,
+    ).fetchall()
+
+
+def lines_at(con: duckdb.DuckDBPyConnection, lns: list[int], base: int) -> list[tuple[int, str]]:
+    return con.execute(
+        f"SELECT rowid - {base}, line FROM lp_raw WHERE rowid - {base} IN (SELECT unnest($lns)) ORDER BY rowid",
+        {"lns": lns},
+    ).fetchall()
+
+
+def _ordered(items: set) -> list:
+    return sorted(items, key=lambda x: (str(x[0]), x[1].value) if isinstance(x, tuple) else x)
+
+
+def _sql_decode(expr: str, table: dict[str, str]) -> str:
+    for stand_in, meaning in table.items():
+        expr = f"replace({expr}, '{stand_in}', '{meaning}')"
+    return expr
+
+
+def _integer(text: str, sql_type: str) -> str:
+    # DuckDB's integer cast also takes `+1`, `1.5`, `1e3`, `0x1f`, `1_000`: keep a value
+    # only when it reads back the same or is made of digits and `-` alone (the tests
+    # check this against line protocol's grammar by brute force).
     return (
-        f"SELECT * EXCLUDE (ns), {' OR '.join(checks)} AS _bad FROM (SELECT ns, {', '.join(cols)} FROM "
-        f"(SELECT ln, string_split(k, ',') AS kp, string_split(f, ',') AS fp, {ns} AS ns "
-        f"FROM lp_split WHERE shape = {shape.id}))"
+        f"CASE WHEN CAST(TRY_CAST({text} AS {sql_type}) AS VARCHAR) = {text} "
+        f"OR ltrim({text}, '0123456789-') = '' THEN TRY_CAST({text} AS {sql_type}) END"
     )
 
 
 def _float(raw: str, escaped: bool) -> str:
-    return f"CASE WHEN isinf(TRY_CAST({raw} AS DOUBLE)) THEN NULL ELSE TRY_CAST({raw} AS DOUBLE) END"
+    # DuckDB's double cast also takes `+1`, `1_000`, `inf` and `nan`; the last two are
+    # caught as non-finite values (`_bad`), like overflow (the tests check this against
+    # line protocol's grammar by brute force).
+    return (
+        f"CASE WHEN NOT starts_with({raw}, '+') AND NOT contains({raw}, '_') "
+        f"THEN TRY_CAST({raw} AS DOUBLE) END"
+    )
+
+
+def _int(raw: str, escaped: bool) -> str:
+    return f"CASE WHEN ends_with({raw}, 'i') THEN {_integer(f'left({raw}, -1)', 'BIGINT')} END"
+
+
+def _uint(raw: str, escaped: bool) -> str:
+    return (
+        f"CASE WHEN ends_with({raw}, 'u') AND NOT starts_with({raw}, '-') "
+        f"THEN {_integer(f'left({raw}, -1)', 'UBIGINT')} END"
+    )
+
+
+def _bool(raw: str, escaped: bool) -> str:
+    true = ", ".join(f"'{s}'" for s in sorted(TRUE_SPELLINGS))
+    false = ", ".join(f"'{s}'" for s in sorted(FALSE_SPELLINGS))
+    return f"CASE WHEN {raw} IN ({true}) THEN true WHEN {raw} IN ({false}) THEN false END"
 
 
 def _string(raw: str, escaped: bool) -> str:
-    value = f"substr({raw}, 2, length({raw}) - 2)"
-    return _sql_decode(value, _DECODE_STRING) if escaped else value
+    # One quoted token: no other quote inside, and no backslash before the closing quote
+    # (after substitution, a backslash left there can only mean \").
+    inner = f"substr({raw}, 2, length({raw}) - 2)"
+    value = _sql_decode(inner, _DECODE_STRING) if escaped else inner
+    return (
+        f"CASE WHEN length({raw}) >= 2 AND starts_with({raw}, '\"') AND ends_with({raw}, '\"') "
+        f"AND strpos({inner}, '\"') = 0 AND NOT ends_with({inner}, '\\') THEN {value} END"
+    )
 
 
 _CONVERT = {
     FluxType.FLOAT: _float,
-    FluxType.INT: lambda raw, esc: f"TRY_CAST(left({raw}, -1) AS BIGINT)",
-    FluxType.UINT: lambda raw, esc: f"TRY_CAST(left({raw}, -1) AS UBIGINT)",
-    FluxType.BOOL: lambda raw, esc: f"({raw})[1] IN ('t', 'T')",
+    FluxType.INT: _int,
+    FluxType.UINT: _uint,
+    FluxType.BOOL: _bool,
     FluxType.STRING: _string,
 }

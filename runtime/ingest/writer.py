@@ -92,7 +92,7 @@ def write_points(
     """Write already parsed points (from annotated CSV), with the same rules."""
     def batches(writer: "_BatchWriter") -> Iterator[None]:
         for points, errors in batches_of_points:
-            writer.write_batch([], {}, points, errors, lines=len(points) + len(errors))
+            writer.write_batch({}, points, errors, lines=len(points) + len(errors))
             yield
     return _in_transaction(con, bucket, "ns", 0, skip_bad, batches)
 
@@ -119,7 +119,22 @@ def _in_transaction(con, bucket, precision, now, skip_bad, batches) -> WriteResu
     return result
 
 
+@dataclass
+class _Staged:
+    """One measurement's lines of a chunk in a staging table (see vectorized.stage_measurement)."""
+
+    table: str
+    shapes: list
+    columns: vectorized.StageColumns
+    first_line: dict[int, int] = field(default_factory=dict)  # shape -> first good ln
+    dropped: set[int] = field(default_factory=set)            # shapes in type conflict
+    rows: int = 0       # rows staged
+    removed: int = 0    # rows to remove: lines that fit no shape or do not convert
+
+
 class _BatchWriter:
+    MAX_ROUNDS = 3
+
     def __init__(self, con, catalog: BucketCatalog, precision: str, now: int, tmpdir: str, skip_bad: bool):
         self.con, self.catalog, self.precision, self.tmpdir = con, catalog, precision, tmpdir
         self.skip_bad = skip_bad
@@ -133,36 +148,75 @@ class _BatchWriter:
     def write_chunk(self, first_line: int, data: bytes) -> None:
         self.first_line = first_line
         lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if self._load_vectorised(data):
-            vectorized.split_lines(self.con)
-            shapes = vectorized.assign_shapes(self.con)
-            stats = vectorized.shape_stats(self.con) if shapes else {}
-            careful: list = vectorized.careful_lines(self.con)
+        loaded = self._load_vectorised(data)
+        if loaded is None:
+            staged: dict[str, _Staged] = {}
+            careful: list = list(enumerate(data.split(b"\n")))
         else:
-            shapes, stats = [], {}
-            careful = list(enumerate(data.split(b"\n")))
-            self.con.execute("CREATE OR REPLACE TEMP TABLE lp_lines AS SELECT 0::BIGINT AS ln, ''::VARCHAR AS line LIMIT 0")
+            staged, careful = self._stage(*loaded)
         points, errors = self._parse_carefully(careful)
-        self.write_batch(shapes, stats, points, errors, lines)
+        self.write_batch(staged, points, errors, lines)
 
-    def _load_vectorised(self, data: bytes) -> bool:
+    def _load_vectorised(self, data: bytes) -> tuple[int, bool] | None:
+        """Load the chunk into DuckDB; None when it must take the careful path whole."""
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
             if b"\r" in data:
-                return False  # a lone carriage return: the careful path words the error
+                return None  # a lone carriage return: the careful path words the error
         delimiter = next((d for d in _DELIMITERS if d.encode() not in data), None)
         if delimiter is None:
-            return False
+            return None
         if not data.isascii():
             try:
-                data.decode("utf-8")
+                text = data.decode("utf-8")
             except UnicodeDecodeError:
-                return False  # the careful path finds the line (DuckDB would abort the transaction)
+                return None  # the careful path finds the line (DuckDB would abort the transaction)
+            if any(s in text for s in vectorized.STAND_INS):
+                return None
         path = os.path.join(self.tmpdir, "chunk.lp")
         with open(path, "wb") as out:
             out.write(data)
-        vectorized.load_chunk(self.con, path, delimiter)
-        return True
+        base = vectorized.load_chunk(self.con, path, delimiter)
+        return base, len(data.translate(None, _CONTROL_BYTES)) != len(data)
+
+    def _stage(self, base: int, check_controls: bool) -> tuple[dict[str, _Staged], list]:
+        shapes = _learn(vectorized.sample_lines(self.con, base), [])
+        for round_ in range(self.MAX_ROUNDS):
+            staged: dict[str, _Staged] = {}
+            by_measurement: dict[str, list] = {}
+            for shape in shapes:
+                by_measurement.setdefault(shape.measurement, []).append(shape)
+            for i, (measurement, m_shapes) in enumerate(by_measurement.items()):
+                table = f"lp_stage_{i}"
+                columns = vectorized.StageColumns()
+                vectorized.stage_measurement(
+                    self.con, table, m_shapes, columns, base, self.unit, self.now, check_controls
+                )
+                staged[measurement] = _Staged(table, m_shapes, columns)
+            leftovers = vectorized.orphan_lines(self.con, shapes, base)
+            unfit = []
+            for st in staged.values():
+                for shape_id, bad, first, n in self.con.execute(
+                    f"SELECT _shape, _bad, min(_ln), count(*) FROM {st.table} GROUP BY ALL"
+                ).fetchall():
+                    st.rows += n
+                    if shape_id == 0 or bad:
+                        st.removed += n
+                    else:
+                        st.first_line[shape_id] = first
+                if st.removed:
+                    unfit += [r[0] for r in self.con.execute(
+                        f"SELECT _ln FROM {st.table} WHERE _shape = 0 OR _bad"
+                    ).fetchall()]
+            if unfit:
+                leftovers = sorted(leftovers + vectorized.lines_at(self.con, unfit, base))
+            if len(leftovers) < 1000 or round_ == self.MAX_ROUNDS - 1:
+                break
+            more = _learn([text for _, text in leftovers[:: max(1, len(leftovers) // 2000)]], shapes)
+            if not more:
+                break
+            shapes = shapes + more
+        return staged, leftovers
 
     def _parse_carefully(self, lines: list) -> tuple[list[Point], list[LineError]]:
         points, errors = [], []
@@ -184,26 +238,25 @@ class _BatchWriter:
         return points, errors
 
     # -- both formats ----------------------------------------------------------------
-    def write_batch(self, shapes, stats, points: list[Point], errors: list[LineError], lines: int) -> None:
+    def write_batch(self, staged: dict[str, _Staged], points: list[Point], errors: list[LineError], lines: int) -> None:
         self.result.lines += lines
         for error in errors:
             self.errors.add(error)
-        winners = self._field_types(shapes, stats, points)
-        good_shapes = [s for s in shapes if not self._conflicting_shape(s, winners)]
+        winners = self._field_types(staged, points)
+        for st in staged.values():
+            self._drop_conflicting_shapes(st, winners)
         good_points = [p for p in points if not self._conflicting_point(p, winners)]
         if self.errors.count and not self.skip_bad:
-            return  # the write fails after this batch: no need to stage anything
-        by_measurement: dict[str, tuple[list, list]] = {}
-        for shape in good_shapes:
-            by_measurement.setdefault(shape.measurement, ([], []))[0].append(shape)
+            return  # the write fails after this batch: no need to write anything
+        points_by_measurement: dict[str, list[Point]] = {}
         for point in good_points:
-            by_measurement.setdefault(point.measurement, ([], []))[1].append(point)
+            points_by_measurement.setdefault(point.measurement, []).append(point)
         if good_points:
             self._load_points(good_points)
-        for measurement, (m_shapes, m_points) in by_measurement.items():
-            self._write_measurement(measurement, m_shapes, m_points, winners)
+        for measurement in list(staged) + [m for m in points_by_measurement if m not in staged]:
+            self._write_measurement(measurement, staged.get(measurement), points_by_measurement.get(measurement, []), winners)
 
-    def _field_types(self, shapes, stats, points) -> dict[tuple[str, str], FluxType]:
+    def _field_types(self, staged: dict[str, _Staged], points) -> dict[tuple[str, str], FluxType]:
         """The type each (measurement, field) must have: the existing one, else the type of
         its first occurrence in this batch."""
         first: dict[tuple[str, str], tuple[int, FluxType]] = {}
@@ -213,9 +266,10 @@ class _BatchWriter:
             if seen is None or line < seen[0]:
                 first[(measurement, key)] = (line, flux_type)
 
-        for shape in shapes:
-            for key, flux_type, _ in shape.fields:
-                observe(shape.measurement, key, self.first_line + stats[shape.id][0], flux_type)
+        for measurement, st in staged.items():
+            for shape_id, ln in st.first_line.items():
+                for key, _, flux_type in st.shapes[shape_id - 1].fields:
+                    observe(measurement, key, self.first_line + ln, flux_type)
         for point in points:
             for key, flux_type, _ in point.fields:
                 observe(point.measurement, key, point.line, flux_type)
@@ -232,23 +286,21 @@ class _BatchWriter:
             f"{winner.value}, this line writes {flux_type.value}"
         )
 
-    def _conflicting_shape(self, shape, winners) -> bool:
-        for key, flux_type, _ in shape.fields:
-            winner = winners[(shape.measurement, key)]
-            if winner != flux_type:
-                message = self._conflict(shape.measurement, key, flux_type, winner)
-                for ln, text in vectorized.lines_of_shape(self.con, shape.id):
-                    number = self.first_line + ln
-                    error = LineError(number, None, message)
-                    if len(self.errors.kept) < MAX_KEPT_ERRORS:
-                        # A line wrong in itself says so rather than "conflict".
-                        try:
-                            parse_line(text, number, self.precision, self.now)
-                        except LineError as own:
-                            error = own
-                    self.errors.add(error)
-                return True
-        return False
+    def _drop_conflicting_shapes(self, st: _Staged, winners) -> None:
+        for shape_id in st.first_line:
+            shape = st.shapes[shape_id - 1]
+            for key, _, flux_type in shape.fields:
+                winner = winners[(shape.measurement, key)]
+                if winner != flux_type:
+                    message = self._conflict(shape.measurement, key, flux_type, winner)
+                    lns = self.con.execute(
+                        f"SELECT _ln FROM {st.table} WHERE _shape = ? AND NOT _bad ORDER BY _ln", [shape_id]
+                    ).fetchall()
+                    for (ln,) in lns:
+                        self.errors.add(LineError(self.first_line + ln, None, message))
+                    st.dropped.add(shape_id)
+                    st.removed += len(lns)
+                    break
 
     def _conflicting_point(self, point: Point, winners) -> bool:
         for key, flux_type, _ in point.fields:
@@ -280,60 +332,75 @@ class _BatchWriter:
             [path],
         )
 
-    def _write_measurement(self, measurement: str, shapes, points: list[Point], winners) -> None:
+    def _write_measurement(self, measurement: str, st: _Staged | None, points: list[Point], winners) -> None:
+        shapes = [s for i, s in enumerate(st.shapes, 1) if i in st.first_line and i not in st.dropped] if st else []
         tag_keys = {k for s in shapes for k in s.tag_keys} | {k for p in points for k, _ in p.tags}
         field_keys = {k for s in shapes for k, _, _ in s.fields} | {k for p in points for k, _, _ in p.fields}
+        if not field_keys:
+            return
         layout = storage.extend_measurement(
             self.con, self.catalog, measurement, tag_keys,
             {k: winners[(measurement, k)] for k in field_keys},
         )
-        tag_columns = {t.key: t.column for t in layout.tags}
-        field_columns = {f.key: f.column for f in layout.fields}
-        selects = [vectorized.shape_select(s, tag_columns, field_columns, self.unit, self.now) for s in shapes]
-        params: list = []
+        if st is None:
+            st = _Staged(f"lp_stage_points", [], vectorized.StageColumns())
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {st.table} (_ln BIGINT, _shape INTEGER, _time TIMESTAMP_NS, _bad BOOLEAN)"
+            )
+        elif st.removed:
+            remove = "_shape = 0 OR _bad" + "".join(f" OR _shape = {i}" for i in sorted(st.dropped))
+            self.con.execute(f"DELETE FROM {st.table} WHERE {remove}")
         if points:
-            selects.append(self._points_select(measurement, points, layout, params))
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE lp_stage AS " + " UNION ALL BY NAME ".join(selects), params
-        )
-        bad = [ln for (ln,) in self.con.execute("SELECT _ln FROM lp_stage WHERE _bad ORDER BY _ln").fetchall()]
-        if bad:
-            self._report_bad_lines(bad)
-            self.con.execute("DELETE FROM lp_stage WHERE _bad")
-        self.result.points += self.con.execute("SELECT count(*) FROM lp_stage").fetchone()[0]
-        self.result.values += storage.merge_rows(
-            self.con, layout, "lp_stage",
-            [tag_columns[k] for k in sorted(tag_keys)],
-            [field_columns[k] for k in sorted(field_keys)],
-        )
+            self._stage_points(measurement, st, points, layout)
+        self.result.points += st.rows - st.removed + len(points)
+        tags = [(st.columns.tags[t.key], t.column) for t in layout.tags if t.key in st.columns.tags]
+        fields = [
+            (st.columns.fields[(f.key, f.type)], f.column)
+            for f in layout.fields if (f.key, f.type) in st.columns.fields
+        ]
+        self.result.values += storage.merge_rows(self.con, layout, st.table, tags, fields)
 
-    def _points_select(self, measurement: str, points: list[Point], layout: MeasurementLayout, params: list) -> str:
+    def _stage_points(self, measurement: str, st: _Staged, points: list[Point], layout: MeasurementLayout) -> None:
         from runtime.storage import quote
 
-        def param(value) -> str:
-            params.append(value)
-            return f"${len(params)}"
-
-        cols = ["ln AS _ln", "make_timestamp_ns(t) AS _time", "false AS _bad"]
+        existing = {r[0] for r in self.con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp'", [st.table]
+        ).fetchall()}
+        params: dict[str, object] = {"m": measurement}
+        cols = ["ln AS _ln", "-1 AS _shape", "make_timestamp_ns(t) AS _time", "false AS _bad"]
         for key in sorted({k for p in points for k, _ in p.tags}):
-            cols.append(f"tags[{param(key)}] AS {quote(layout.tag(key).column)}")
+            name = st.columns.tag(key)
+            params[name] = key
+            if name not in existing:
+                self.con.execute(f"ALTER TABLE {st.table} ADD COLUMN {name} VARCHAR")
+            cols.append(f"tags[${name}] AS {name}")
         for key in sorted({k for p in points for k, _, _ in p.fields}):
             column = layout.field(key)
-            cols.append(f"CAST(fields[{param(key)}] AS {column.sql_type}) AS {quote(column.column)}")
-        return f"SELECT {', '.join(cols)} FROM lp_points WHERE m = {param(measurement)}"
+            name = st.columns.field(key, column.type)
+            params[name] = key
+            if name not in existing:
+                self.con.execute(f"ALTER TABLE {st.table} ADD COLUMN {name} {column.sql_type}")
+            cols.append(f"CAST(fields[${name}] AS {column.sql_type}) AS {name}")
+        del quote
+        self.con.execute(
+            f"INSERT INTO {st.table} BY NAME SELECT {', '.join(cols)} FROM lp_points WHERE m = $m", params
+        )
 
-    def _report_bad_lines(self, lns: list[int]) -> None:
-        rows = self.con.execute(
-            "SELECT ln, line FROM lp_lines WHERE ln IN (SELECT unnest(?)) ORDER BY ln", [lns]
-        ).fetchall()
-        for ln, text in rows:
-            number = self.first_line + ln
-            try:
-                parse_line(text, number, self.precision, self.now)
-            except LineError as exc:
-                self.errors.add(exc)
-            else:  # both parsers must agree; say what the fast path saw
-                self.errors.add(LineError(number, None, "value or timestamp out of range"))
+
+# Control characters other than the newline (the carriage return is dealt with before).
+_CONTROL_BYTES = bytes(range(0, 10)) + bytes(range(11, 32)) + b"\x7f"
+
+
+def _learn(lines: list[str], known: list) -> list:
+    """New shapes among `lines` (not in `known`), in order of first appearance."""
+    seen = set(known)
+    new = []
+    for line in lines:
+        shape = vectorized.learn_shape(line)
+        if shape is not None and shape not in seen:
+            seen.add(shape)
+            new.append(shape)
+    return new
 
 
 def _as_text(flux_type: FluxType, value) -> str:
