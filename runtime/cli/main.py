@@ -5,6 +5,7 @@ import typer
 
 from . import parse as parse_cmd
 from . import query as query_cmd
+from . import functions as functions_cmd
 from . import task as task_cmd
 from . import scheduler as scheduler_cmd
 from . import write as write_cmd
@@ -19,6 +20,7 @@ app = typer.Typer(
 
 parse_cmd.register(app)
 query_cmd.register(app)
+functions_cmd.register(app)
 write_cmd.register(app)
 task_cmd.register(app)
 scheduler_cmd.register(app)

@@ -17,6 +17,8 @@ from ..types import FluxType
 
 PACKAGES: dict[str, dict[str, Builtin]] = {}
 SCALARS: dict[str, "ScalarFunction"] = {}
+# Functions that are registered but not complete: qualified name -> ("partial"|"unsupported", what is missing).
+LIMITS: dict[str, tuple[str, str]] = {}
 REQUIRED = inspect.Parameter.empty
 
 
@@ -24,8 +26,14 @@ def package(path: str) -> dict:
     return PACKAGES.setdefault(path, {})
 
 
-def flux_function(pkg: str, name: str | None = None, pipe: str | None = "tables"):
-    """Register `fn(ctx, **args)` as Flux function `pkg.name`."""
+def flux_function(pkg: str, name: str | None = None, pipe: str | None = "tables",
+                  partial: str | None = None, unsupported: str | None = None):
+    """Register `fn(ctx, **args)` as Flux function `pkg.name`.
+
+    `partial` says what is missing from an implementation that works for common use;
+    `unsupported` marks a function that only explains why it cannot be translated.
+    Both show in the coverage table (`flux2sql functions`).
+    """
 
     def register(fn: Callable) -> Callable:
         flux_name = name or fn.__name__.rstrip("_")
@@ -37,6 +45,8 @@ def flux_function(pkg: str, name: str | None = None, pipe: str | None = "tables"
         required = frozenset(n for n, p in zip(names, params) if p.default is REQUIRED and n != pipe_param)
         qualified = flux_name if pkg == "universe" else f"{pkg}.{flux_name}"
         package(pkg)[flux_name] = Builtin(qualified, fn, names, pipe_param, required, defaults)
+        if partial or unsupported:
+            LIMITS[qualified] = ("partial", partial) if partial else ("unsupported", unsupported)
         return fn
 
     return register
