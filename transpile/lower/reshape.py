@@ -52,7 +52,8 @@ def lower_pivot(lw: Lowerer, node: r.Pivot) -> Relation:
     ordered = exp.Order(this=rel.ref(node.value_column), expressions=[sql.ordered(rel.ref(SEQ))])
     for label, values in node.new_columns:
         conds = [is_real(rel)] + [
-            exp.NullSafeEQ(this=rel.ref(c), expression=cell_sql(v, t)) for c, v, t in zip(node.column_key, values, key_types)
+            exp.Is(this=rel.ref(c), expression=exp.Null()) if v is None else exp.EQ(this=rel.ref(c), expression=cell_sql(v, t))
+            for c, v, t in zip(node.column_key, values, key_types)
         ]
         columns[label] = exp.Filter(this=exp.Last(this=ordered.copy()), expression=exp.Where(this=sql.and_all(conds)))
     columns[SEQ] = sql.func("min", rel.ref(SEQ))
