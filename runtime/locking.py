@@ -120,5 +120,5 @@ def _command_line(pid: int) -> str | None:
             break
     else:
         parts[0] = os.path.basename(parts[0])
-    text = " ".join(parts)
+    text = " ".join(" ".join(parts).split())  # one line, even for `python -c "..."`
     return text if len(text) <= 120 else text[:117] + "..."
