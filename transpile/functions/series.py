@@ -2,7 +2,7 @@
 argument checking and the Plan nodes they build (plan/series.py).
 
 Functions that Flux itself defines in Flux from other functions (increase, doubleEMA,
-tripleEMA, timedMovingAverage, ...) are composed here the same way, so they keep the
+tripleEMA, kaufmansER, aggregate.rate) are composed here the same way, so they keep the
 semantics of their parts. Nothing here computes data: lowering turns the nodes into SQL.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansA
 from ..plan.series import CumulativeSum, Derivative, Difference, Elapsed, Fill, HourSelection, Integral, MovingAverage, StateTracking
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
-from ..values import INF, Duration, Time, UInt
+from ..values import Duration, Time, UInt
 from .registry import alias, flux_function, package
 from .streams import apply_row_fn, duration_arg, function_arg, project, stream_of, string_list
 
@@ -325,7 +325,7 @@ def fill(ctx, tables, column="_value", value=None, usePrevious=False):
         want = node.schema.type_of(column)
         got = _value_type(value)
         if got is None or got != want:
-            raise ctx.error(f"fill: value type {got.value if got else describe(value)} does not match column type {want.value}", "value")
+            raise ctx.error(f"value type {got.value if got else describe(value)} does not match column type {want.value}", "value")
     return Stream(Fill(node, column, value, use_previous))
 
 

@@ -83,9 +83,10 @@ def as_double(e: exp.Expression) -> exp.Expression:
     return sql.cast(e, FluxType.FLOAT)
 
 
-def live_rows_only(rel: Relation, node, value: exp.Expression) -> exp.Expression:
-    """Keep placeholder rows (empty tables) placeholders: their non-key cells stay NULL."""
-    if not node.input.may_have_empty:
+def live_rows_only(rel: Relation, node, value: exp.Expression, label: str | None = None) -> exp.Expression:
+    """Keep placeholder rows (empty tables) placeholders: their non-key cells stay NULL
+    (a key cell, which names the empty table, keeps its value)."""
+    if not node.input.may_have_empty or label in node.schema.key:
         return value
     marker = marker_of(node.input)
     if marker not in rel.columns:
@@ -130,7 +131,7 @@ def lower_difference(lw: Lowerer, node: s.Difference) -> Relation:
             if node.initial_zero:
                 restarted = case((exp.LT(this=value.copy(), expression=sql.number(0)), sql.null(out_type)), default=value.copy())
             diff = case((exp.LT(this=paren(diff.copy()), expression=sql.number(0)), restarted), default=diff)
-        columns[label] = live_rows_only(rel, node, diff)
+        columns[label] = live_rows_only(rel, node, diff, label)
     out = windowed(rel, columns)
     if node.keep_first:
         return out
@@ -197,7 +198,7 @@ def lower_cumulative_sum(lw: Lowerer, node: s.CumulativeSum) -> Relation:
         t = node.schema.type_of(label)
         running = in_table(rel, node, exp.Sum(this=rel.ref(label)), rows_so_far())
         total = sql.cast(exp.Coalesce(this=running, expressions=[sql.number(0)]), t)
-        columns[label] = live_rows_only(rel, node, total)
+        columns[label] = live_rows_only(rel, node, total, label)
     return windowed(rel, columns)
 
 
@@ -232,7 +233,7 @@ def lower_moving_average(lw: Lowerer, node: s.MovingAverage) -> Relation:
         default=in_table(rel, node, exp.Avg(this=value.copy()), last_n_rows(n)),
     )
     columns = dict(rel.columns)
-    columns[node.column] = live_rows_only(rel, node, average)
+    columns[node.column] = live_rows_only(rel, node, average, node.column)
     return keep_rows(lw, windowed(rel, columns), node, passes)
 
 
@@ -522,7 +523,7 @@ def lower_state_tracking(lw: Lowerer, node: s.StateTracking) -> Relation:
     out = {}
     for c in node.schema.columns:
         e = added.get(c.label, columns.get(c.label))
-        out[c.label] = live_rows_only(rel, node, e) if c.label in added else e
+        out[c.label] = live_rows_only(rel, node, e, c.label) if c.label in added else e
     out.update({k: v for k, v in columns.items() if k not in out})
     return windowed(rel, out)
 
@@ -540,9 +541,9 @@ def lower_fill(lw: Lowerer, node: s.Fill) -> Relation:
     value = rel.ref(node.column)
     if node.use_previous:
         filled = in_table(rel, node, exp.IgnoreNulls(this=exp.LastValue(this=value)), rows_so_far())
-        columns[node.column] = live_rows_only(rel, node, filled)
+        columns[node.column] = live_rows_only(rel, node, filled, node.column)
         return windowed(rel, columns)
-    columns[node.column] = live_rows_only(rel, node, exp.Coalesce(this=value, expressions=[sql.literal(node.value, t)]))
+    columns[node.column] = live_rows_only(rel, node, exp.Coalesce(this=value, expressions=[sql.literal(node.value, t)]), node.column)
     return rel.with_columns(columns)
 
 
