@@ -252,6 +252,8 @@ def covariance(ctx, tables, columns, pearsonr=False, valueDst="_value"):
         raise ctx.error("columns must name exactly two columns", "columns")
     for c in cols:
         _column_arg(ctx, node, c, "columns")
+        if not node.schema.type_of(c).is_numeric:
+            raise ctx.error(f"column {c!r} is a {node.schema.type_of(c).value}; covariance needs numbers", "columns")
     return Stream(Covariance(node, cols[0], cols[1], bool(pearsonr), valueDst))
 
 
