@@ -278,8 +278,13 @@ def pearsonr(ctx, x, y, on):
 # ---------------------------------------------------------------- time columns
 
 
-def _map_time_columns(ctx, tables, columns, fn, flux_name):
+def _map_time_columns(ctx, tables, columns, fn, flux_name, arg="columns"):
+    from ..types import FluxType
+
     node = stream_of(ctx, tables)
+    for c in columns:
+        if node.schema.has(c) and node.schema.type_of(c) != FluxType.TIME:
+            raise ctx.error(f"column {c!r} is a {node.schema.type_of(c).value}, not a time", arg)
     cols = []
     for c in node.schema.columns:
         expr = Col(c.label, c.type)
@@ -302,7 +307,7 @@ def truncateTimeColumn(ctx, tables, unit, timeColumn="_time"):
 
     truncate = pkg("date")["truncate"]
     return _map_time_columns(ctx, tables, (timeColumn,), lambda v: ctx.call(truncate, {"t": v, "unit": unit}),
-                             "truncateTimeColumn")
+                             "truncateTimeColumn", "timeColumn")
 
 
 @flux_function("universe")
