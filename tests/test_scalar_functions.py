@@ -439,3 +439,23 @@ def test_bad_arguments_are_one_line_errors():
     with pytest.raises(FluxError) as err:
         transpile.compile('import "regexp"\nx = regexp.findString(r: "a", v: "b")\n', now="2030-01-01T00:00:00Z")
     assert "regular expression" in err.value.format() and err.value.format().startswith("2:")
+
+
+# Local readings that are ambiguous or skipped at a DST change resolve as Go's time.Date
+# does (America/New_York: 2019-11-03 01:00-02:00 happens twice, 2019-03-10 02:00-03:00 never).
+NEW_YORK = Record({"zone": "America/New_York", "offset": Duration()})
+DST_CASES = [
+    # 06:30Z is 01:30 EST (second pass); its hour starts at the first 01:00, EDT: 05:00Z.
+    ("2019-11-03T06:30:00Z", Duration(0, 3600 * 10**9), "2019-11-03T05:00:00Z"),
+    # a month after 2019-02-10 02:30 EST reads 2019-03-10 02:30, in the gap: Go's time.Date
+    # takes the EST guess (07:30Z), finds it past the change and uses EDT: 06:30Z.
+    ("2019-02-10T07:30:00Z", None, "2019-03-10T06:30:00Z"),
+]
+
+
+@pytest.mark.parametrize("t,unit,want", DST_CASES)
+def test_dst_edges_follow_go(t, unit, want):
+    if unit is not None:
+        check("date.truncate", {"t": T(t), "unit": unit}, T(want), location=NEW_YORK)
+    else:
+        check("date.add", {"d": Duration(1, 0), "to": T(t)}, T(want), location=NEW_YORK)

@@ -53,14 +53,16 @@ def to_local(t_ns: int, loc: tuple[str, int]) -> int:
 
 
 def from_local(local_ns: int, loc: tuple[str, int]) -> int:
-    """The UTC instant whose local clock reads `local_ns` (earlier offset when ambiguous)."""
+    """The UTC instant whose local clock reads `local_ns`, chosen as Go's time.Date does:
+    take the offset in effect at the instant the local reading names in UTC, and if the
+    result falls outside that offset's period, the offset at the result instead (an
+    ambiguous reading gets the earlier offset; one in a DST gap moves forward)."""
     zone, extra = loc
     local_ns -= extra
-    info = zone_info(zone)
-    if info is None:
+    if zone_info(zone) is None:
         return local_ns
-    wall = (_EPOCH + timedelta(seconds=local_ns // NS_PER_S)).replace(tzinfo=info)
-    return local_ns - int(wall.utcoffset().total_seconds()) * NS_PER_S
+    guess = utc_offset_ns(local_ns, zone)
+    return local_ns - utc_offset_ns(local_ns - guess, zone)
 
 
 def _day(local_ns: int) -> _date:
@@ -155,10 +157,18 @@ def _local_clock(us: exp.Expression, zone: str, extra_ns: int) -> exp.Expression
 
 
 def _utc_us(local_clock: exp.Expression, zone: str, extra_ns: int) -> exp.Expression:
-    """Microseconds since the epoch of the instant whose local clock is `local_clock`."""
-    if zone_info(zone) is not None:
-        local_clock = sql.func("timezone", exp.Literal.string(zone), local_clock)
+    """Microseconds since the epoch of the instant whose local clock is `local_clock`.
+
+    Go's rule (see `from_local`), not ICU's: `lu` is the reading as if it were UTC, `u` the
+    first guess; the answer uses the offset in effect at `u`."""
     us = sql.func("epoch_us", local_clock)
+    if zone_info(zone) is not None:
+        us = template(
+            "list_transform([x], lu -> list_transform([2 * lu - epoch_us(timezone(z, timezone('UTC', make_timestamp(lu))))],"
+            " u -> lu + u - epoch_us(timezone(z, timezone('UTC', make_timestamp(u)))))[1])[1]",
+            x=us,
+            z=exp.Literal.string(zone),
+        )
     return exp.Sub(this=us, expression=_num(extra_ns // 1000)) if extra_ns else us
 
 

@@ -68,7 +68,15 @@ def fn_sql(name: str) -> Callable:
 
 @lru_cache(maxsize=None)
 def _parsed(text: str) -> exp.Expression:
-    return sqlglot.parse_one(text, read=sql.DIALECT)
+    tree = sqlglot.parse_one(text, read=sql.DIALECT)
+    # Lambda parameters shadow columns in DuckDB: give them names no Flux column uses, so a
+    # column substituted into a lambda body (say one named "p") is never captured.
+    for lam in tree.find_all(exp.Lambda):
+        params = {p.name for p in lam.expressions}
+        for ident in lam.find_all(exp.Identifier):
+            if ident.name in params and not isinstance(ident.parent, exp.Column):
+                ident.set("this", f"__{ident.name}")
+    return tree
 
 
 def template(text: str, **args: exp.Expression) -> exp.Expression:
