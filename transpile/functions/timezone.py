@@ -42,9 +42,9 @@ def location(ctx, name):
 @flux_function(PKG, pipe=None)
 def fixed(ctx, offset):
     """timezone.fixed(offset): a location at a fixed offset from UTC, e.g. -5h."""
-    if not isinstance(offset, Duration) or offset.months:
-        raise ctx.error("offset must be a fixed duration", "offset")
-    return Record({"zone": "UTC", "offset": offset})
+    if not isinstance(offset, Duration):
+        raise ctx.error("offset must be a duration", "offset")
+    return Record({"zone": "UTC", "offset": offset})  # a calendar offset (-2mo2w) is for windows
 
 
 constant(PKG, "utc", UTC)
