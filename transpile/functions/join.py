@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from ..analyze.objects import Closure, Located, Record, RowRecord, RowValue, Stream
-from ..analyze.operators import scalar_type, to_scalar
+from ..analyze.operators import scalar_type
 from ..plan.join import LEFT, RIGHT, Join
 from ..scalar import Call, Col, Scalar
 from ..types import FluxType

@@ -8,9 +8,8 @@ their plan nodes and SQL. Joins live in functions/join.py.
 """
 from __future__ import annotations
 
-from ..analyze.objects import Stream
+from ..analyze.objects import Record, RowValue, Stream
 from ..plan import Group
-from ..analyze.objects import Record, RowValue
 from ..plan.reshape import (
     ColumnLabels,
     Covariance,

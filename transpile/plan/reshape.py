@@ -44,7 +44,6 @@ from .core import (
     Window,
 )
 
-
 # ---------------------------------------------------------------- value domains
 
 
@@ -164,7 +163,7 @@ def _aggregate_values(node: Aggregate, column: str, where: dict):
     return column_values(node.input, column, {c: v for c, v in where.items() if c in node.schema.key})
 
 
-def _pivot_values(node: "Pivot", column: str, where: dict):
+def _pivot_values(node: Pivot, column: str, where: dict):
     new = dict(node.new_columns)
     kept = {c: v for c, v in where.items() if c not in new}
     if column not in new:
