@@ -12,6 +12,7 @@ import threading
 import time
 from typing import Optional
 
+import duckdb
 import typer
 
 from transpile.timefmt import format_rfc3339
@@ -78,6 +79,9 @@ def scheduler(
                 summary = runner.run_forever()
         except DatabaseLocked as locked:
             fail(str(locked))
+        except duckdb.Error as error:
+            # The database itself failed (disk full, I/O error): runs were rolled back.
+            fail(f"{db}: database error, scheduler stopped: {str(error).splitlines()[0]}")
     if once and not summary.outcomes:
         log(f"nothing due at {format_rfc3339(start)}")
     else:

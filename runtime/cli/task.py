@@ -438,6 +438,8 @@ def run(
     context = _context(retry_delay, max_retry_delay, on_event=_print_event)
     with open_db(db, write=True) as con, task_errors(), stop_on_signals(lambda abort: context.stop.stop(abort)):
         lifecycle.open_for_tasks(con, now_ns)
+        if at_ns is not None:
+            _note_off_grid(lifecycle.require_task(con, name), at_ns)
         result = lifecycle.run_task(con, name, now=now_ns, context=context, at=at_ns, retry_of=retry_run)
     if result.outcome is None:
         typer.echo(f"queued run {result.queued_run_id} scheduled for {format_rfc3339(result.scheduled_for)}; "
@@ -448,6 +450,20 @@ def run(
         raise typer.Exit(130)
     if result.outcome.status != "success":
         raise typer.Exit(1)
+
+
+def _note_off_grid(task, at_ns: int) -> None:
+    """InfluxDB runs any time it is given; say so when it is not one of the task's times."""
+    from runtime.tasks.lifecycle import task_schedule
+
+    schedule = task_schedule(task)
+    before = schedule.latest_at_or_before(at_ns)
+    if before != at_ns:
+        typer.echo(
+            f"note: {format_rfc3339(at_ns)} is not a scheduled time of {task.name} (nearest: "
+            f"{format_rfc3339(before)} and {format_rfc3339(schedule.next_after(at_ns))}); its window is not aligned",
+            err=True,
+        )
 
 
 @task_app.command("backfill")

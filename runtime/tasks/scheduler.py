@@ -98,6 +98,7 @@ class Scheduler:
         self._schedules: dict[tuple[int, int], Schedule] = {}
         self._summary = PassSummary()
         self._locked_reported = False
+        self._unschedulable: set[int] = set()
 
     # ------------------------------------------------------------ public
 
@@ -193,6 +194,12 @@ class Scheduler:
         for task in store.list_tasks(con):
             if not task.active:
                 continue
+            try:
+                self._schedule(task)
+            except ValueError as error:  # e.g. a time zone this system no longer knows
+                self._report_unschedulable(task, error)
+                continue
+            self._unschedulable.discard(task.id)  # fixed by an update
             queue = self._queues.setdefault(task.id, deque())
             running = self._running.setdefault(task.id, set())
             queued = {r.scheduled_for for r in queue if r.trigger == "schedule"}
@@ -245,7 +252,7 @@ class Scheduler:
     def _settle(self, con: duckdb.DuckDBPyConnection, now: int) -> None:
         """Move each task's mark past the runs that are now done (no new runs are started)."""
         for task in store.list_tasks(con):
-            if not task.active:
+            if not task.active or task.id in self._unschedulable:
                 continue
             plan = plan_due_runs(
                 self._schedule(task), now=now, offset_ns=task.offset_ns, settled_through=task.settled_through,
@@ -257,6 +264,11 @@ class Scheduler:
             if plan.settled_through > task.settled_through:
                 with transaction(con):
                     store.set_settled_through(con, task.id, plan.settled_through)
+
+    def _report_unschedulable(self, task: TaskRecord, error: Exception) -> None:
+        if task.id not in self._unschedulable:
+            self._unschedulable.add(task.id)
+            self.log(f"{task.name}: cannot be scheduled, skipped: {error}")
 
     def _report_skip(self, con: duckdb.DuckDBPyConnection, task: TaskRecord, plan) -> None:
         count = f"{plan.skipped_count}" if plan.skipped_count_exact else f"at least {plan.skipped_count}"
@@ -278,7 +290,7 @@ class Scheduler:
         """Until the next run falls due (at most the poll interval, to see new or changed tasks)."""
         best = now + int(self.poll_interval * NS_PER_SECOND)
         for task in store.list_tasks(con):
-            if task.active:
+            if task.active and task.id not in self._unschedulable:
                 horizon = now - task.offset_ns
                 best = min(best, self._schedule(task).next_after(horizon) + task.offset_ns)
         queued_at = store.next_queued_run_at(con)
