@@ -459,3 +459,20 @@ def test_dst_edges_follow_go(t, unit, want):
         check("date.truncate", {"t": T(t), "unit": unit}, T(want), location=NEW_YORK)
     else:
         check("date.add", {"d": Duration(1, 0), "to": T(t)}, T(want), location=NEW_YORK)
+
+
+@pytest.mark.parametrize("qualified,args,want", STRING_CASES + MATH_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STRING_CASES + MATH_CASES)])
+def test_null_argument_gives_null(qualified, args, want):
+    first = next(iter(args))
+    assert call(qualified, dict(args, **{first: None})) is None
+    row_args = {k: RowValue(Col(k, type_of_constant(v))) for k, v in args.items()}
+    values = dict(args)
+    rowed = call(qualified, row_args)
+    values[first] = None
+    query_args = {k: v for k, v in values.items() if k != first}
+    null_col = {first: sql.null(type_of_constant(args[first]))}
+    columns = [sql.alias(sql.literal(v, type_of_constant(v)), k) for k, v in query_args.items()]
+    columns += [sql.alias(e, k) for k, e in null_col.items()]
+    expr = lower_scalar(rowed.scalar, lambda label: sql.col(label))
+    query = exp.select(expr).from_(exp.select(*columns).subquery("t"))
+    assert DB.execute(query.sql(dialect="duckdb")).fetchone()[0] is None

@@ -177,14 +177,14 @@ def _f(name: str):
     return _float_args(fn_sql(name))
 
 
-def _t(text: str, *names: str):
-    return _float_args(template_sql(text, *names))
+def _t(text: str, *names: str, strict: bool = False):
+    return _float_args(template_sql(text, *names, strict=strict))
 
 
 _MAX = _t("CASE WHEN x = 'inf'::DOUBLE OR y = 'inf'::DOUBLE THEN 'inf'::DOUBLE WHEN isnan(x) OR isnan(y) THEN 'nan'::DOUBLE"
-          " WHEN x = 0 AND y = 0 THEN CASE WHEN signbit(x) THEN y ELSE x END ELSE greatest(x, y) END", "x", "y")
+          " WHEN x = 0 AND y = 0 THEN CASE WHEN signbit(x) THEN y ELSE x END ELSE greatest(x, y) END", "x", "y", strict=True)
 _MIN = _t("CASE WHEN x = '-inf'::DOUBLE OR y = '-inf'::DOUBLE THEN '-inf'::DOUBLE WHEN isnan(x) OR isnan(y) THEN 'nan'::DOUBLE"
-          " WHEN x = 0 AND y = 0 THEN CASE WHEN signbit(x) THEN x ELSE y END ELSE least(x, y) END", "x", "y")
+          " WHEN x = 0 AND y = 0 THEN CASE WHEN signbit(x) THEN x ELSE y END ELSE least(x, y) END", "x", "y", strict=True)
 
 # name, params, returns, sql, fold
 _TABLE = [
@@ -198,7 +198,7 @@ _TABLE = [
     ("atanh", ("x",), FLOAT, _f("atanh"), _go(pymath.atanh, lambda x: pymath.copysign(INF, x) if abs(x) == 1 else NAN)),
     ("cbrt", ("x",), FLOAT, _f("cbrt"), _go(pymath.cbrt)),
     ("ceil", ("x",), FLOAT, _f("ceil"), _go(lambda x: x if not pymath.isfinite(x) else float(pymath.ceil(x)))),
-    ("copysign", ("x", "y"), FLOAT, _t("CASE WHEN signbit(y) THEN -abs(x) ELSE abs(x) END", "x", "y"), _go(pymath.copysign)),
+    ("copysign", ("x", "y"), FLOAT, _t("CASE WHEN signbit(y) THEN -abs(x) ELSE abs(x) END", "x", "y", strict=True), _go(pymath.copysign)),
     ("cos", ("x",), FLOAT, _f("cos"), _go(pymath.cos)),
     ("cosh", ("x",), FLOAT, _t("(exp(x) + exp(-x)) / 2", "x"), _go(pymath.cosh)),
     ("dim", ("x", "y"), FLOAT, _t("CASE WHEN isnan(x - y) THEN 'nan'::DOUBLE WHEN x - y <= 0 THEN 0.0 ELSE x - y END", "x", "y"), _go(go_dim)),
@@ -213,7 +213,7 @@ _TABLE = [
     ("gamma", ("x",), FLOAT, _f("gamma"), _go(go_gamma)),
     ("hypot", ("p", "q"), FLOAT, _t("CASE WHEN isinf(p) OR isinf(q) THEN 'inf'::DOUBLE ELSE sqrt(p * p + q * q) END", "p", "q"), _go(pymath.hypot)),
     ("ilogb", ("x",), INT, None, lambda x: go_ilogb(float(x))),
-    ("isInf", ("f", "sign"), BOOL, template_sql("CASE WHEN sign >= 0 AND f = 'inf'::DOUBLE THEN true WHEN sign <= 0 AND f = '-inf'::DOUBLE THEN true ELSE false END", "f", "sign"), go_is_inf),
+    ("isInf", ("f", "sign"), BOOL, template_sql("CASE WHEN sign >= 0 AND f = 'inf'::DOUBLE THEN true WHEN sign <= 0 AND f = '-inf'::DOUBLE THEN true ELSE false END", "f", "sign", strict=True), go_is_inf),
     ("isNaN", ("f",), BOOL, _f("isnan"), lambda f: pymath.isnan(f)),
     ("ldexp", ("frac", "exp"), FLOAT, template_sql("frac * pow(2.0, exp)", "frac", "exp"), _go(lambda f, e: pymath.ldexp(f, int(e)))),
     ("log", ("x",), FLOAT, _f("ln"), _go(pymath.log, _log_domain)),
@@ -226,7 +226,7 @@ _TABLE = [
     ("mod", ("x", "y"), FLOAT, _t("x % y", "x", "y"), _go(pymath.fmod)),  # DuckDB's fmod() is not C's fmod
     ("nextafter", ("x", "y"), FLOAT, _f("nextafter"), _go(pymath.nextafter)),
     ("pow", ("x", "y"), FLOAT, _f("pow"), go_pow),
-    ("pow10", ("n",), FLOAT, template_sql("CASE WHEN n < -323 THEN 0.0 WHEN n > 308 THEN 'inf'::DOUBLE ELSE CAST(concat('1e', n) AS DOUBLE) END", "n"), go_pow10),
+    ("pow10", ("n",), FLOAT, template_sql("CASE WHEN n < -323 THEN 0.0 WHEN n > 308 THEN 'inf'::DOUBLE ELSE CAST(concat('1e', n) AS DOUBLE) END", "n", strict=True), go_pow10),
     ("remainder", ("x", "y"), FLOAT, _t("x - y * round_even(x / y, 0)", "x", "y"), _go(pymath.remainder)),
     ("round", ("x",), FLOAT, _f("round"), _go(go_round)),
     ("roundtoeven", ("x",), FLOAT, _float_args(lambda a, t: sql.func("round_even", a[0], exp.Literal.number(0))), _go(lambda x: go_round(x, ROUND_HALF_EVEN))),
@@ -262,7 +262,7 @@ scalar(
     "mInf",
     ("sign",),
     FLOAT,
-    sql=template_sql("CASE WHEN sign >= 0 THEN 'inf'::DOUBLE ELSE '-inf'::DOUBLE END", "sign"),
+    sql=template_sql("CASE WHEN sign >= 0 THEN 'inf'::DOUBLE ELSE '-inf'::DOUBLE END", "sign", strict=True),
     fold=nullsafe(lambda sign: INF if sign >= 0 else -INF),
 )
 
@@ -314,7 +314,7 @@ def lgamma(ctx, x):
 register_sql("math.lgamma_value", _f("lgamma"), FLOAT)
 register_sql(
     "math.lgamma_sign",
-    _t("CASE WHEN x < 0 AND x <> floor(x) AND CAST(floor(x) AS BIGINT) % 2 <> 0 THEN -1 ELSE 1 END", "x"),
+    _t("CASE WHEN x < 0 AND x <> floor(x) AND CAST(floor(x) AS BIGINT) % 2 <> 0 THEN -1 ELSE 1 END", "x", strict=True),
     INT,
 )
 

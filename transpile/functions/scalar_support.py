@@ -94,13 +94,27 @@ def template(text: str, **args: exp.Expression) -> exp.Expression:
     return tree.transform(substitute)
 
 
-def template_sql(text: str, *names: str) -> Callable:
-    """A registry `sql` builder from a template: positional args bound to `names`."""
+def template_sql(text: str, *names: str, strict: bool = False) -> Callable:
+    """A registry `sql` builder from a template: positional args bound to `names`.
+
+    `strict`: null when any argument is null (for templates that would otherwise turn a
+    null into a value, e.g. through coalesce or CASE ... ELSE)."""
 
     def build(args, types):
-        return template(text, **{n: paren(a) for n, a in zip(names, args)})
+        out = template(text, **{n: paren(a) for n, a in zip(names, args)})
+        return null_if_any_null(out, args) if strict else out
 
     return build
+
+
+def null_if_any_null(e: exp.Expression, args) -> exp.Expression:
+    checks = [exp.Is(this=paren(a.copy()), expression=exp.Null()) for a in args if not isinstance(a, exp.Literal)]
+    if not checks:
+        return e
+    test = checks[0]
+    for c in checks[1:]:
+        test = exp.Or(this=test, expression=c)
+    return exp.Case(ifs=[exp.If(this=test, true=exp.Null())], default=e)
 
 
 def paren(e: exp.Expression) -> exp.Expression:

@@ -176,14 +176,15 @@ _LAST_INDEX = template_sql(
     " i -> substring(v, i, length(s)) = s)[-1] - 1)), -1)",
     "v",
     "s",
+    strict=True,
 )
 _INDEX_ANY = template_sql(
-    "coalesce(strlen(substring(v, 1, list_filter(range(1, length(v) + 1), i -> contains(c, v[i]))[1] - 1)), -1)", "v", "c"
+    "coalesce(strlen(substring(v, 1, list_filter(range(1, length(v) + 1), i -> contains(c, v[i]))[1] - 1)), -1)", "v", "c", strict=True
 )
 _LAST_INDEX_ANY = template_sql(
-    "coalesce(strlen(substring(v, 1, list_filter(range(1, length(v) + 1), i -> contains(c, v[i]))[-1] - 1)), -1)", "v", "c"
+    "coalesce(strlen(substring(v, 1, list_filter(range(1, length(v) + 1), i -> contains(c, v[i]))[-1] - 1)), -1)", "v", "c", strict=True
 )
-_CONTAINS_ANY = template_sql("len(list_filter(string_split(c, ''), x -> x <> '' AND contains(v, x))) > 0", "v", "c")
+_CONTAINS_ANY = template_sql("len(list_filter(string_split(c, ''), x -> x <> '' AND contains(v, x))) > 0", "v", "c", strict=True)
 _COUNT = template_sql("CASE WHEN s = '' THEN length(v) + 1 ELSE len(string_split(v, s)) - 1 END", "v", "s")
 # Go's strings.Replace(v, t, u, n): the first n non-overlapping matches (all when n < 0).
 _REPLACE = template_sql(
@@ -198,7 +199,7 @@ _REPLACE = template_sql(
 _SUBSTRING = template_sql("substring(v, greatest(s, 0) + 1, greatest(e - greatest(s, 0), 0))", "v", "s", "e")
 _TRIM_PREFIX = template_sql("CASE WHEN starts_with(v, p) THEN substring(v, length(p) + 1) ELSE v END", "v", "p")
 _TRIM_SUFFIX = template_sql("CASE WHEN ends_with(v, p) THEN substring(v, 1, length(v) - length(p)) ELSE v END", "v", "p")
-_COMPARE = template_sql("CASE WHEN v < t THEN -1 WHEN v > t THEN 1 ELSE 0 END", "v", "t")
+_COMPARE = template_sql("CASE WHEN v < t THEN -1 WHEN v > t THEN 1 ELSE 0 END", "v", "t", strict=True)
 _EQUAL_FOLD = template_sql("lower(v) = lower(t)", "v", "t")
 
 
