@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Record, RowValue, Stream
 from ..plan import Group
+from ..plan.domains import column_values, label_of
 from ..plan.reshape import (
     ColumnLabels,
     Covariance,
@@ -19,8 +20,6 @@ from ..plan.reshape import (
     Pivot,
     RowSelect,
     Unpivot,
-    column_values,
-    label_of,
 )
 from ..scalar import Col
 from ..values import Duration

@@ -1,0 +1,240 @@
+"""Value domains: the values a column can take at a plan node, known at compile time.
+
+Schemas are static (see `core`), yet `pivot()` makes columns out of DATA values. The
+choice made here: the new columns are computed at compile time from the *value domain*
+of the column-key columns, found by walking the plan back to its `Literal` sources
+(`column_values`). Row-subsetting steps (range, filter, sort, group, limit, ...) pass the
+domain through; equality filters (`r._field == "x" or ...`, on any column) narrow it, and
+so does a pivot's column key for the columns it makes. The domain is a superset of the
+values present after the plan runs, so a table may get a column that holds only nulls
+where Flux would not create it; for Flux every table has its own columns anyway, and a
+column of nulls is how this compiler's one-schema-per-stream model shows "not in this
+table". When the domain cannot be known (a source whose data is not known at compile
+time), pivot is refused with a clear error rather than guessed.
+
+Extension points for nodes defined elsewhere: a node that only drops or reorders rows and
+keeps its columns sets `passes_rows_through = True`; a source whose values are known
+another way (a storage scan reading field names from the bucket catalog) defines
+`known_values(column, where) -> tuple | None`.
+
+This module knows nothing of SQL.
+"""
+from __future__ import annotations
+
+from ..scalar import Call, Col, Lit, Scalar
+from ..types import FluxType
+from .core import (
+    Aggregate,
+    Filter,
+    Group,
+    Literal,
+    PlanNode,
+    Project,
+    Range,
+    Selector,
+    Sort,
+    Union,
+    Window,
+)
+from .join import LEFT, RIGHT, Join
+from .reshape import Distinct, Pivot, Unpivot
+
+
+def column_values(node: PlanNode, column: str, where: dict | None = None) -> tuple | None:
+    """The distinct values `column` may hold in `node`'s output, in first-appearance order,
+    or None when they cannot be known at compile time. Cells are raw table cells (times as
+    int nanoseconds). `where` maps columns to the values a row must have to count (the
+    equality filters met on the way to the source): the answer is a superset of what the
+    plan really yields, never a subset."""
+    where = where or {}
+    handler = _DOMAIN.get(type(node))
+    if handler is not None:
+        return handler(node, column, where)
+    known = getattr(node, "known_values", None)
+    if known is not None:  # e.g. a storage scan answering from the bucket catalog
+        return known(column, where)
+    if getattr(node, "passes_rows_through", False) and node.inputs:
+        return column_values(node.inputs[0], column, where)
+    return None
+
+
+def _literal_values(node: Literal, column: str, where: dict):
+    seen: dict = {}
+    for table in node.tables:
+        index = {label: i for i, label in enumerate(table.labels)}
+        for row in table.rows:
+            if all((row[index[c]] if c in index else None) in allowed for c, allowed in where.items()):
+                seen.setdefault(row[index[column]] if column in index else None, None)
+    return tuple(seen)
+
+
+def _through(node, column, where):
+    return column_values(node.inputs[0], column, where)
+
+
+def _filter_values(node: Filter, column: str, where: dict):
+    from ..scalar import columns_used
+
+    narrowed = dict(where)
+    for c in columns_used(node.predicate):
+        allowed = allowed_values(node.predicate, c)
+        if allowed is not None:
+            narrowed[c] = narrowed[c] & allowed if c in narrowed else allowed
+    return column_values(node.input, column, narrowed)
+
+
+def allowed_values(predicate: Scalar, column: str) -> set | None:
+    """The values of `column` a row must have to pass `predicate` (None: any value)."""
+    if isinstance(predicate, Call):
+        if predicate.fn == "==" and len(predicate.args) == 2:
+            a, b = predicate.args
+            if isinstance(b, Col) and isinstance(a, Lit):
+                a, b = b, a
+            if isinstance(a, Col) and a.name == column and isinstance(b, Lit) and b.value is not None:
+                return {_cell_of(b.value)}
+            return None
+        if predicate.fn == "and":
+            sets = [s for s in (allowed_values(a, column) for a in predicate.args) if s is not None]
+            if not sets:
+                return None
+            out = sets[0]
+            for s in sets[1:]:
+                out = out & s
+            return out
+        if predicate.fn == "or":
+            sets = [allowed_values(a, column) for a in predicate.args]
+            if any(s is None for s in sets):
+                return None
+            out: set = set()
+            for s in sets:
+                out |= s
+            return out
+    return None
+
+
+def _cell_of(value):
+    from ..values import Time, UInt
+
+    if isinstance(value, Time):
+        return value.nanoseconds
+    if isinstance(value, UInt):
+        return value.value
+    return value
+
+
+def _project_values(node: Project, column: str, where: dict):
+    exprs = dict(node.columns)
+    inner: dict = {}
+    for c, allowed in where.items():
+        e = exprs.get(c)
+        if isinstance(e, Col):
+            inner[e.name] = inner[e.name] & allowed if e.name in inner else allowed
+        elif isinstance(e, Lit) and _cell_of(e.value) not in allowed:
+            return ()
+    e = exprs.get(column)
+    if isinstance(e, Col):
+        return column_values(node.input, e.name, inner)
+    if isinstance(e, Lit):
+        return (_cell_of(e.value),)
+    return None
+
+
+def _union_values(node: Union, column: str, where: dict):
+    seen: dict = {}
+    for stream in node.streams:
+        values = column_values(stream, column, where) if stream.schema.has(column) else (None,)
+        if values is None:
+            return None
+        for v in values:
+            seen.setdefault(v, None)
+    return tuple(seen)
+
+
+def _aggregate_values(node: Aggregate, column: str, where: dict):
+    if column not in node.schema.key:
+        return None
+    return column_values(node.input, column, {c: v for c, v in where.items() if c in node.schema.key})
+
+
+def _pivot_values(node: Pivot, column: str, where: dict):
+    new = dict(node.new_columns)
+    kept = {c: v for c, v in where.items() if c not in new}
+    if column not in new:
+        return column_values(node.input, column, kept)
+    for c, v in zip(node.column_key, new[column]):
+        kept[c] = kept[c] & {v} if c in kept else {v}
+    # (A row key without that combination leaves the cell null; that null is not listed.)
+    return column_values(node.input, node.value_column, kept)
+
+
+_DOMAIN = {
+    Literal: _literal_values,
+    Range: _through,
+    Filter: _filter_values,
+    Project: _project_values,
+    Group: _through,
+    Sort: _through,
+    Selector: _through,
+    Window: _through,
+    Union: _union_values,
+    Aggregate: _aggregate_values,
+}
+
+
+
+
+def label_of(values: tuple, types: tuple) -> str:
+    """Flux's pivot column label: the column-key values joined by "_" ("null" for null)."""
+    from ..functions.universe import to_string
+    from ..values import Time, UInt
+
+    parts = []
+    for v, t in zip(values, types):
+        if v is None:
+            parts.append("null")
+        elif t == FluxType.TIME:
+            parts.append(to_string(Time(v)))
+        elif t == FluxType.UINT:
+            parts.append(to_string(UInt(v)))
+        else:
+            parts.append(to_string(v))
+    return "_".join(parts)
+
+
+
+
+def _distinct_values(node: Distinct, column: str, where: dict):
+    source = node.column if column == "_value" else column
+    return column_values(node.input, source, {c: v for c, v in where.items() if c in node.input.schema.key})
+
+
+def _unpivot_values(node: Unpivot, column: str, where: dict):
+    fields = tuple(f for f in node.value_columns if "_field" not in where or f in where["_field"])
+    if column == "_field":
+        return fields
+    kept = {c: v for c, v in where.items() if c not in ("_field", "_value")}
+    if column != "_value":
+        return column_values(node.input, column, kept)
+    seen: dict = {}
+    for f in fields:
+        values = column_values(node.input, f, kept)
+        if values is None:
+            return None
+        seen.update(dict.fromkeys(v for v in values if v is not None))
+    return tuple(seen)
+
+
+def _join_values(node: Join, column: str, where: dict):
+    expr = dict(node.columns).get(column)
+    if not isinstance(expr, Col):
+        return None
+    for prefix, side, outer in ((LEFT, node.left, ("right", "full")), (RIGHT, node.right, ("left", "full"))):
+        if expr.name.startswith(prefix):
+            values = column_values(side, expr.name[len(prefix):])
+            if values is not None and node.method in outer:
+                values = tuple(dict.fromkeys(values + (None,)))
+            return values
+    return None
+
+
+_DOMAIN.update({Pivot: _pivot_values, Distinct: _distinct_values, Unpivot: _unpivot_values, Join: _join_values})
