@@ -48,6 +48,9 @@ def fixed(ctx, offset):
 
 
 constant(PKG, "utc", UTC)
+# Flux's universe option `location` defaults to timezone.utc; `option location = ...`
+# rebinds it in the program (and `ctx.location` reads the option).
+constant("universe", "location", UTC)
 
 
 def location_of(ctx, value, arg: str = "location") -> tuple[str, int]:

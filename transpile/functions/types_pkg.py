@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Closure, Builtin, FluxDict, Record, RowRecord, RowValue, Stream
 from ..analyze.operators import scalar_type, type_of_constant
+from ..scalar import Lit
 from ..types import FluxType
 from ..values import Regex
 from .registry import flux_function
@@ -21,6 +22,8 @@ def type_name(ctx, v, arg: str = "v") -> str | None:
     """The Flux basic type name of a value (None: not a basic type)."""
     if isinstance(v, RowValue):
         t = scalar_type(v.scalar)
+        if t is None and isinstance(v.scalar, Lit) and v.scalar.value is None:
+            return None  # a column the row does not have: null, of no type
         if t is None:
             raise ctx.unsupported("the type of this value is not known at compile time", arg)
         return t.value
