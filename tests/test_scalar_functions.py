@@ -144,7 +144,7 @@ STRING_CASES = [
     ("strings.lastIndexAny", {"v": "go gopher", "chars": ""}, -1),
     ("strings.isDigit", {"v": "7"}, True),
     ("strings.isDigit", {"v": "x"}, False),
-    ("strings.isLetter", {"v": "é"}, True),
+    ("strings.isLetter", {"v": "Q"}, True),
     ("strings.isLower", {"v": "a"}, True),
     ("strings.isUpper", {"v": "a"}, False),
     ("strings.repeat", {"v": "na", "i": 3}, "nanana"),
@@ -178,6 +178,15 @@ SPLIT_CASES = [
 def test_split_indexed_per_row(qualified, args, want):
     for i, part in enumerate(want):
         check(qualified, args, part, index=i)
+
+
+def test_is_digit_needs_one_byte():
+    # Flux's isDigit family tests exactly one byte: "é" (two bytes) or "12" is an error.
+    with pytest.raises(FluxError, match="not equal to 1"):
+        call("strings.isLetter", {"v": "é"})
+    row = call("strings.isDigit", {"v": RowValue(Col("v", FluxType.STRING))})
+    with pytest.raises(duckdb.Error, match="not equal to 1"):
+        run_sql(row, {"v": "12"})
 
 
 def test_join_str_with_row_elements():

@@ -11,6 +11,7 @@ Most functions are rows of the scalar table; the ones taking or returning arrays
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from sqlglot import exp
@@ -128,9 +129,14 @@ def go_equal_fold(v: str, t: str) -> bool:
     return len(v) == len(t) and all(a == b or go_lower(a) == go_lower(b) or go_upper(a) == go_upper(b) for a, b in zip(v, t))
 
 
-def _first_rune_is(categories: tuple[str, ...]):
+def _single_byte_is(pattern: str):
+    """Flux's isDigit/isLetter/isLower/isUpper: the argument must be exactly one byte
+    (so one ASCII character), else an error; then Go's unicode test of that byte."""
+
     def check(v: str) -> bool:
-        return bool(v) and unicodedata.category(v[0]) in categories
+        if len(v.encode("utf-8")) != 1:
+            raise ValueError('"v" is not a valid argument: argument length is not equal to 1')
+        return re.fullmatch(pattern, v) is not None
 
     return check
 
@@ -203,8 +209,13 @@ _COMPARE = template_sql("CASE WHEN v < t THEN -1 WHEN v > t THEN 1 ELSE 0 END", 
 _EQUAL_FOLD = template_sql("lower(v) = lower(t)", "v", "t")
 
 
-def _first_rune_sql(pattern: str):
-    return _with_pattern("regexp_matches(v, pat)", pattern, "v")
+def _single_byte_sql(pattern: str):
+    return _with_pattern(
+        "CASE WHEN strlen(v) <> 1 THEN error('\"v\" is not a valid argument: argument length is not equal to 1')"
+        " ELSE regexp_full_match(v, pat) END",
+        pattern,
+        "v",
+    )
 
 
 def _trim(kind: str):
@@ -234,10 +245,10 @@ _TABLE = [
     ("lastIndex", ("v", "substr"), INT, _LAST_INDEX, go_last_index),
     ("indexAny", ("v", "chars"), INT, _INDEX_ANY, go_index_any),
     ("lastIndexAny", ("v", "chars"), INT, _LAST_INDEX_ANY, go_last_index_any),
-    ("isDigit", ("v",), BOOL, _first_rune_sql(r"^\p{Nd}"), _first_rune_is(("Nd",))),
-    ("isLetter", ("v",), BOOL, _first_rune_sql(r"^\p{L}"), _first_rune_is(("Lu", "Ll", "Lt", "Lm", "Lo"))),
-    ("isLower", ("v",), BOOL, _first_rune_sql(r"^\p{Ll}"), _first_rune_is(("Ll",))),
-    ("isUpper", ("v",), BOOL, _first_rune_sql(r"^\p{Lu}"), _first_rune_is(("Lu",))),
+    ("isDigit", ("v",), BOOL, _single_byte_sql("[0-9]"), _single_byte_is("[0-9]")),
+    ("isLetter", ("v",), BOOL, _single_byte_sql("[A-Za-z]"), _single_byte_is("[A-Za-z]")),
+    ("isLower", ("v",), BOOL, _single_byte_sql("[a-z]"), _single_byte_is("[a-z]")),
+    ("isUpper", ("v",), BOOL, _single_byte_sql("[A-Z]"), _single_byte_is("[A-Z]")),
     ("repeat", ("v", "i"), STR, fn_sql("repeat"), go_repeat),
     ("replace", ("v", "t", "u", "i"), STR, _REPLACE, go_replace),
     ("replaceAll", ("v", "t", "u"), STR, fn_sql("replace"), lambda v, t, u: v.replace(t, u)),
