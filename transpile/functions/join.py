@@ -167,3 +167,8 @@ def experimental_join(ctx, left, right, fn):
     node = Join(lnode, rnode, (("_time", "_time"),), "inner", tuple(columns), _types(columns), key, match_key=True,
                 flux_name="experimental.join")
     return Stream(node)
+
+
+# internal/promql.join is experimental.join under another name.
+# https://docs.influxdata.com/flux/v0/stdlib/internal/promql/join/
+flux_function("internal/promql", name="join", pipe=None)(experimental_join)

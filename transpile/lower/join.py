@@ -1,7 +1,7 @@
 """Lowering of the Join node: a SQL join of the two input relations, each as a CTE.
 
-Key and `on` columns compare with IS NOT DISTINCT FROM (a null key value names a table
-like any other). Empty-table placeholders never join (their __seq is NULL). For outer
+Group key columns compare with IS NOT DISTINCT FROM (a null key value names a table like
+any other); `on` columns with `=`, since null never equals null in a join. Empty-table placeholders never join (their __seq is NULL). For outer
 joins, a group key column read from the missing side takes the present side's value:
 Flux hands `as` a record holding the table's group key when one side has no match.
 """
@@ -60,7 +60,8 @@ def lower_join(lw: Lowerer, node: Join) -> Relation:
     for k in shared_key:
         conds.append(exp.NullSafeEQ(this=side(k, lcols, "l"), expression=side(k, rcols, "r")))
     for lc, rc in node.on:
-        conds.append(exp.NullSafeEQ(this=side(lc, lcols, "l"), expression=side(rc, rcols, "r")))
+        # "Null values are not considered equal when comparing column values" (join docs).
+        conds.append(exp.EQ(this=side(lc, lcols, "l"), expression=side(rc, rcols, "r")))
     join_side = {"inner": None, "left": "LEFT", "right": "RIGHT", "full": "FULL"}[node.method]
     right_table = exp.Table(this=sql.ident(rname), alias=exp.TableAlias(this=sql.ident("r")))
     join = exp.Join(this=right_table, on=sql.and_all(conds), side=join_side) if join_side else exp.Join(this=right_table, on=sql.and_all(conds))
