@@ -40,6 +40,18 @@ class Database:
             now=now, skip_bad=skip_bad,
         )
 
+    def query(self, source: str, now: "int | str | None" = None, filename: str = "<stdin>"):
+        """Run a Flux script (`now`: ns since the epoch or RFC3339; default the clock).
+        Returns a runtime.execute.QueryResult; its to() writes are committed."""
+        import time
+
+        from transpile.timefmt import parse_rfc3339
+
+        from .execute import run_query
+
+        now_ns = time.time_ns() if now is None else parse_rfc3339(now) if isinstance(now, str) else now
+        return run_query(self.connection, source, now_ns, filename)
+
     def buckets(self) -> list[str]:
         """The names of the buckets, sorted."""
         return storage.list_buckets(self.connection)

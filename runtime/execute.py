@@ -11,6 +11,7 @@ from typing import Iterator
 
 from sqlglot import exp
 
+from transpile.errors import FluxSemanticError
 from transpile.tables import Column, Table
 from transpile.types import FluxType
 
@@ -23,6 +24,7 @@ class QueryResult:
 
     results: list[tuple[str, list[Table]]] = field(default_factory=list)
     sql: str = ""
+    rows_written: int = 0
 
     def __iter__(self) -> Iterator[Table]:
         for _, tables in self.results:
@@ -73,7 +75,84 @@ def run_result(con, result) -> list[Table]:
 
 
 def run_compiled(con, compiled) -> QueryResult:
+    """Execute every statement of `compiled` on `con` (writes first, then each result's
+    rows), without transaction control: callers that write wrap it in a transaction."""
+    from runtime import to_bucket
+
     out = QueryResult(sql=compiled.sql())
+    merged: dict[str, dict[tuple, Table]] = {}
     for result in compiled.results:
-        out.results.append((result.name, run_result(con, result)))
+        for to, select in result.writes or ():
+            out.rows_written += to_bucket.write(con, to, select.sql(dialect="duckdb"))
+        tables = merged.setdefault(result.name, {})
+        if not any(name == result.name for name, _ in out.results):
+            out.results.append((result.name, []))
+        for table in run_result(con, result):
+            key = (table.labels, table.key_values())
+            if key in tables:
+                # Fields of different types were compiled apart (transpile.compile); Flux
+                # would have merged them into one table, which cannot hold two types.
+                raise FluxSemanticError(
+                    f"result {result.name!r}: fields of different types end up in one table "
+                    f"{dict(zip(table.key, table.key_values()))}; filter by _field or convert with toFloat()"
+                )
+            tables[key] = table
+    out.results = [(name, list(merged[name].values())) for name, _ in out.results]
     return out
+
+
+@dataclass(frozen=True)
+class ScriptRun:
+    """What one execution of a script did (for tasks)."""
+
+    rows_written: int
+    sql: str
+
+
+class ConnectionCatalog:
+    """The buckets of the database on a connection, as the compiler asks for them."""
+
+    def __init__(self, con):
+        self.con = con
+
+    def bucket(self, name: str):
+        from runtime import storage
+
+        return storage.load_catalog(self.con, name)
+
+    def buckets(self) -> list[str]:
+        from runtime import storage
+
+        return storage.list_buckets(self.con)
+
+
+def compile_for(con, source: str, now_ns: int, filename: str = "<stdin>"):
+    import transpile
+
+    return transpile.compile(source, now=now_ns, filename=filename, catalog=ConnectionCatalog(con) if con is not None else None)
+
+
+def run_script(con, source: str, now_ns: int, filename: str = "<stdin>") -> ScriptRun:
+    """Compile `source` with now() = now_ns and execute it on `con` inside the caller's
+    transaction. Raises FluxError (compile) or duckdb.Error (execution)."""
+    compiled = compile_for(con, source, now_ns, filename)
+    result = run_compiled(con, compiled)
+    return ScriptRun(result.rows_written, result.sql)
+
+
+def script_sql(source: str, now_ns: int, con=None) -> str:
+    """The SQL `run_script` would execute (for --dry-run); `con` gives the buckets' catalog."""
+    return compile_for(con, source, now_ns).sql()
+
+
+def run_query(con, source: str, now_ns: int, filename: str = "<stdin>") -> QueryResult:
+    """Run a Flux query as one transaction: its to() writes commit with it or not at all."""
+    compiled = compile_for(con, source, now_ns, filename)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        result = run_compiled(con, compiled)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+    return result

@@ -11,14 +11,14 @@ import io
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 import sqlglot
 
 import transpile
 from transpile import ast
 from transpile.errors import FluxError
-from runtime.execute import run_compiled
+from runtime.database import Database
+from runtime.execute import ConnectionCatalog, run_compiled
 
 from golden import all_cases, read_case
 
@@ -35,24 +35,23 @@ def generate(case) -> dict:
             return {"ast": json.dumps(ast.to_json(transpile.parse(flux, case.path.name)), indent=1) + "\n"}
         except FluxError as err:
             return {"error": err.format() + "\n"}
-    try:
-        compiled = transpile.compile(flux, now=now, filename=str(case.path), base_dir=case.path.parent)
-    except FluxError as err:
-        return {"error": err.format() + "\n"}
-    out = {"sql": compiled.sql()}
-    con = duckdb.connect()
+    db = Database()
     try:
         data = case.header.get("data")
         if data:
-            from runtime.database import Database
-
-            db = Database.from_connection(con)
             db.write((case.path.parent / data).read_text(), bucket=case.header.get("bucket", "test"))
+        try:
+            compiled = transpile.compile(flux, now=now, filename=str(case.path), base_dir=case.path.parent,
+                                         catalog=ConnectionCatalog(db.connection))
+        except FluxError as err:
+            return {"error": err.format() + "\n"}
+        out = {"sql": compiled.sql()}
         buf = io.StringIO()
-        run_compiled(con, compiled).write(buf, "csv")
-        out["rows"] = buf.getvalue().replace("\r\n", "\n").rstrip("\n") + "\n"  # sections are stored without trailing blank lines
+        run_compiled(db.connection, compiled).write(buf, "csv")
+        # Sections are stored without trailing blank lines.
+        out["rows"] = buf.getvalue().replace("\r\n", "\n").rstrip("\n") + "\n"
     finally:
-        con.close()
+        db.close()
     return out
 
 

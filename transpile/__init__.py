@@ -39,7 +39,13 @@ def parse(source: str, filename: str = "<stdin>"):
 
 
 def compile(source: str, now: int | str | None = None, filename: str = "<stdin>", base_dir=None, catalog=None) -> Compiled:
-    """Compile Flux `source`; `now` is the time now() returns (ns since epoch or RFC3339)."""
+    """Compile Flux `source`; `now` is the time now() returns (ns since epoch or RFC3339).
+
+    `catalog` (an object with `bucket(name)` and `buckets()`) describes the buckets that
+    `from()` reads. A stream holds one `_value` type, so when the fields a `from()` reads
+    have several types, the program is compiled once per type and each result has one
+    statement per type; the runtime concatenates their tables.
+    """
     from .analyze.evaluate import Evaluator
     from .lower.lowerer import Lowerer
     from . import lower  # noqa: F401  (registers the node lowerings)
@@ -51,9 +57,72 @@ def compile(source: str, now: int | str | None = None, filename: str = "<stdin>"
     tree = parse(source, filename)
     if base_dir is None and filename not in ("<stdin>", "-"):
         base_dir = Path(filename).resolve().parent
-    program = Evaluator(now=now, base_dir=base_dir, catalog=catalog).run(tree)
-    results = [Lowerer().lower_result(r.name, r.node) for r in program.results]
-    return Compiled(results, program.options, program.now)
+
+    def evaluate(types: dict):
+        program = Evaluator(now=now, base_dir=base_dir, catalog=catalog, source_types=types).run(tree)
+        return program, [(r.name, _optimized(r.node)) for r in program.results]
+
+    program, results = evaluate({})
+    compiled = []
+    for types in _type_partitions([node for _, node in results]):
+        if types:
+            program, results = evaluate(types)
+        _check_writes([node for _, node in results])
+        compiled += [Lowerer().lower_result(name, node) for name, node in results]
+    return Compiled(compiled, program.options, program.now)
+
+
+def _optimized(node):
+    from .passes import optimize
+
+    return optimize(node)
+
+
+def _sources(nodes) -> list:
+    from .plan.storage import From
+
+    found, seen, stack = [], set(), list(nodes)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, From):
+            found.append(node)
+        stack.extend(node.inputs)
+    return found
+
+
+def _type_partitions(nodes) -> list[dict]:
+    """One {from() site: value type} choice per compilation (see `compile`)."""
+    from .types import FluxType
+
+    choices: dict = {}
+    for scan in _sources(nodes):
+        choices.setdefault(scan.site, set()).update(scan.candidate_types())
+    multi = [site for site, types in choices.items() if len(types) > 1]
+    if len(multi) > 1:
+        raise FluxUnsupportedError("several from() calls read fields of mixed types; filter each to fields of one type")
+    single = {site: next(iter(t)) for site, t in choices.items() if len(t) == 1}
+    if not multi:
+        return [single] if any(t != FluxType.FLOAT for t in single.values()) else [{}]
+    order = [FluxType.FLOAT, FluxType.INT, FluxType.UINT, FluxType.STRING, FluxType.BOOL]
+    return [{**single, multi[0]: t} for t in order if t in choices[multi[0]]]
+
+
+def _check_writes(nodes) -> None:
+    from .plan.storage import To
+
+    read = {scan.bucket for scan in _sources(nodes)}
+    stack, seen = list(nodes), set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, To) and node.bucket in read:
+            raise FluxSemanticError(f"to(): cannot write into bucket {node.bucket!r} while reading it", node.span)
+        stack.extend(node.inputs)
 
 
 def to_sql(source: str, now: int | str | None = None) -> str:

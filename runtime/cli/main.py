@@ -27,7 +27,20 @@ scheduler_cmd.register(app)
 
 
 def main() -> None:
-    app()
+    """Run the CLI; an unexpected error is one line on stderr (FLUX2SQL_DEBUG=1 shows the traceback)."""
+    import os
+    import sys
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except Exception as exc:  # a bug of ours: never a traceback for the user
+        if os.environ.get("FLUX2SQL_DEBUG"):
+            raise
+        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc} (set FLUX2SQL_DEBUG=1 for details)\n")
+        sys.exit(70)
 
 
 if __name__ == "__main__":

@@ -49,7 +49,17 @@ def transpile_cmd(
 ) -> None:
     """Print the DuckDB SQL of a Flux script: one statement per result."""
     source, name = read_source(file)
-    compiled = _compile(source, name, _now(now))
+    catalog = None
+    if db is not None:
+        from runtime.execute import ConnectionCatalog
+
+        con = _open(db)
+        catalog = ConnectionCatalog(con)
+    try:
+        compiled = _compile(source, name, _now(now), catalog)
+    finally:
+        if catalog is not None:
+            con.close()
     typer.echo(compiled.sql(), nl=False)
 
 
@@ -59,20 +69,38 @@ def query_cmd(
     now: Optional[str] = typer.Option(None, "--now", help="RFC3339 time for now() (default: the clock)."),
     format: str = typer.Option("csv", "--format", "-f", help="Output: csv (Flux annotated CSV), table or json."),
 ) -> None:
-    """Run a Flux script and print its results."""
+    """Run a Flux script and print its results (to() writes commit with the query)."""
     if format not in FORMATS:
         fail(f"--format must be one of {', '.join(FORMATS)}")
     source, name = read_source(file)
+    now_ns = _now(now)
     import duckdb
 
-    from runtime.execute import run_compiled
+    from runtime.execute import run_query
+    from transpile.errors import FluxError
 
-    compiled = _compile(source, name, _now(now))
-    con = duckdb.connect(db or ":memory:")
+    con = _open(db)
     try:
-        result = run_compiled(con, compiled)
+        result = run_query(con, source, now_ns, name)
+    except FluxError as error:
+        report(error, name, source)
+        raise typer.Exit(1)
     except duckdb.Error as exc:
         fail(f"{name}: the generated SQL failed: {str(exc).splitlines()[0]}")
+    except RecursionError:
+        fail(f"{name}: the script nests too deeply to compile")
     finally:
         con.close()
     result.write(sys.stdout, format)
+
+
+def _open(db: Optional[str]):
+    """A connection to the database file (or memory), with one clear line if it is locked."""
+    from runtime import storage
+    from runtime.locking import lock_error_message
+
+    try:
+        return storage.open_connection(db)
+    except Exception as exc:  # duckdb raises several kinds for a busy or bad file
+        message = lock_error_message(db or ":memory:", exc) or f"cannot open {db}: {str(exc).splitlines()[0]}"
+        fail(message)

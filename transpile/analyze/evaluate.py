@@ -63,7 +63,8 @@ class CallContext:
 
 
 class Evaluator:
-    def __init__(self, now: int | None = None, base_dir: str | Path | None = None, catalog=None):
+    def __init__(self, now: int | None = None, base_dir: str | Path | None = None, catalog=None,
+                 source_types: dict | None = None):
         from ..functions import registry
         from ..functions.universe import PRELUDE
 
@@ -71,6 +72,9 @@ class Evaluator:
         self.default_now = now
         self.base_dir = Path(base_dir) if base_dir else Path.cwd()
         self.catalog = catalog
+        # The `_value` type chosen for each from() call, by call order (see transpile.compile).
+        self.source_types = dict(source_types or {})
+        self.source_sites = 0
         self.options: dict = {}
         self.results: list[Yield] = []
         self.yielded: set[int] = set()
@@ -106,6 +110,10 @@ class Evaluator:
             if id(value.node) not in self.yielded:
                 self.add_result("_result", value.node, span)
         return Program(self.results, self.options, self.default_now)
+
+    def next_source_site(self) -> int:
+        self.source_sites += 1
+        return self.source_sites
 
     def add_result(self, name: str, node: PlanNode, span) -> None:
         if any(r.name == name for r in self.results):

@@ -27,6 +27,8 @@ class LoweredResult:
     name: str
     select: exp.Select
     node: p.PlanNode
+    # to() calls: (To node, a SELECT of the rows it writes), in the order they run.
+    writes: list = None
 
     @property
     def schema(self) -> p.Schema:
@@ -41,6 +43,7 @@ class Lowerer:
         self.ctes = CteList()
         self.memo: dict[int, Relation] = {}
         self.uses: dict[int, int] = {}
+        self.writes: list = []
 
     # ------------------------------------------------------------------ driving
 
@@ -60,7 +63,18 @@ class Lowerer:
         order += [sql.ordered(rel.ref(c), desc) for c, desc in node.order.items if c in rel.columns]
         if order:
             select = select.order_by(*order)
-        return LoweredResult(name, self.ctes.attach(select), node)
+        writes = [(to, self._write_select(to, rel_)) for to, rel_ in self.writes]
+        return LoweredResult(name, self.ctes.attach(select), node, writes)
+
+    def _write_select(self, to, rel: Relation) -> exp.Select:
+        """The rows a to() writes: its input's columns, without empty-table placeholders."""
+        out = rel.with_columns({c.label: rel.ref(c.label) for c in to.input.schema.columns})
+        for i, (_, value) in enumerate(to.field_fn or ()):
+            out.columns[f"__field_{i}"] = scalar_sql(rel, value)
+        marker = marker_of(to.input)
+        if to.input.may_have_empty and marker in rel.columns:
+            out.where.append(exp.Not(this=exp.Is(this=rel.ref(marker), expression=exp.Null())))
+        return self.ctes.attach(out.to_select())
 
     def _count_uses(self, node: p.PlanNode) -> None:
         self.uses[id(node)] = self.uses.get(id(node), 0) + 1

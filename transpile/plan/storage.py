@@ -1,0 +1,122 @@
+"""Plan nodes for buckets: `from(bucket:)` reads series tables, `to(bucket:)` writes them.
+
+A bucket's layout (one wide table per measurement, a column per tag and per field) comes
+from `transpile.storage_layout`; the query compiler learns it from the catalog.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..scalar import Scalar
+from ..storage_layout import BucketCatalog
+from ..tables import Column
+from ..types import FluxType
+from .core import OrderBy, PlanNode, Schema
+
+
+@dataclass(frozen=True)
+class From(PlanNode):
+    """InfluxDB series tables of one bucket: one table per (measurement, field, tag set).
+
+    `value_type` is the Flux type of `_value` (one per stream, see transpile.compile);
+    `measurements`/`fields` restrict the scan (None: all); `start`/`stop` come from a
+    `range()` merged into the scan, `predicate` from filters on tags and time.
+    """
+
+    catalog: BucketCatalog
+    value_type: FluxType
+    site: int
+    measurements: frozenset | None = None
+    fields: frozenset | None = None
+    start: int | None = None
+    stop: int | None = None
+    predicate: Scalar | None = None
+    flux_name: str = "from"
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return ()
+
+    @property
+    def bucket(self) -> str:
+        return self.catalog.bucket
+
+    def selected(self):
+        """(measurement layout, field column) pairs this scan reads, of its value type."""
+        out = []
+        for name, layout in sorted(self.catalog.measurements.items()):
+            if self.measurements is not None and name not in self.measurements:
+                continue
+            for f in layout.fields:
+                if self.fields is not None and f.key not in self.fields:
+                    continue
+                out.append((layout, f))
+        return out
+
+    def candidate_types(self) -> set:
+        return {f.type for _, f in self.selected()}
+
+    def tag_keys(self) -> list[str]:
+        keys: list[str] = []
+        for name, layout in sorted(self.catalog.measurements.items()):
+            if self.measurements is not None and name not in self.measurements:
+                continue
+            for t in layout.tag_keys:
+                if t not in keys:
+                    keys.append(t)
+        return sorted(keys)
+
+    @cached_property
+    def schema(self) -> Schema:
+        cols = []
+        key = []
+        if self.start is not None:
+            cols += [Column("_start", FluxType.TIME), Column("_stop", FluxType.TIME)]
+            key += ["_start", "_stop"]
+        cols += [Column("_time", FluxType.TIME), Column("_value", self.value_type),
+                 Column("_field", FluxType.STRING), Column("_measurement", FluxType.STRING)]
+        key += ["_measurement", "_field"]
+        for t in self.tag_keys():
+            cols.append(Column(t, FluxType.STRING))
+            key.append(t)
+        return Schema(tuple(cols), tuple(key))
+
+    @property
+    def order(self) -> OrderBy:
+        # Storage returns each series in time order.
+        return OrderBy((("_time", False),))
+
+    @property
+    def marker(self) -> str:
+        return "_time"
+
+    @property
+    def bounds(self):
+        return (self.start, self.stop) if self.start is not None else None
+
+
+@dataclass(frozen=True)
+class To(PlanNode):
+    """`to()`: write the input into a bucket of the same database; the input passes through."""
+
+    input: PlanNode
+    bucket: str
+    measurement_column: str = "_measurement"
+    tag_columns: tuple[str, ...] | None = None
+    time_column: str = "_time"
+    field_fn: object = None  # ((field name, value scalar), ...) or None for {r._field: r._value}
+    flux_name: str = "to"
+    span: object = field(default=None, compare=False)
+
+    @property
+    def inputs(self):  # type: ignore[override]
+        return (self.input,)
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
+
+    @property
+    def may_have_empty(self) -> bool:  # type: ignore[override]
+        return self.input.may_have_empty
