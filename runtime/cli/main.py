@@ -6,6 +6,7 @@ import typer
 from . import parse as parse_cmd
 from . import query as query_cmd
 from . import functions as functions_cmd
+from . import demo as demo_cmd
 from . import task as task_cmd
 from . import scheduler as scheduler_cmd
 from . import write as write_cmd
@@ -21,6 +22,7 @@ app = typer.Typer(
 parse_cmd.register(app)
 query_cmd.register(app)
 functions_cmd.register(app)
+demo_cmd.register(app)
 write_cmd.register(app)
 task_cmd.register(app)
 scheduler_cmd.register(app)
