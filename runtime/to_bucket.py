@@ -86,6 +86,11 @@ def _write_measurement(con, to: To, catalog, measurement: str, tags: list[str]) 
             value_of[name] = f"CASE WHEN {_valid(column, flux_type)} THEN {quote(column)} END"
     if not fields:
         return 0
+    # A row with no value to write is not a point.
+    if to.field_fn is None:
+        base += f" AND \"_field\" IS NOT NULL AND {_valid('_value', schema.type_of('_value'))}"
+    else:
+        base += " AND (" + " OR ".join(_valid(c, t) for _, c, t in field_columns(to)) + ")"
     present = [t for t in tags if con.execute(
         f"SELECT count(*) {base} AND {quote(t)} <> ''", {"m": measurement}).fetchone()[0]]
     try:

@@ -1,0 +1,110 @@
+"""from(bucket:) and to(bucket:) end to end: the seed task on a DuckDB file, checked against
+means computed by hand, idempotence, mixed field types, errors."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from runtime.database import Database
+from transpile.errors import FluxError
+
+HOUR = 3600 * 10**9
+T0 = 1_700_002_800 * 10**9  # 2023-11-14T23:00:00Z
+SEED = (Path(__file__).resolve().parent.parent / "runtime" / "examples" / "seed_task.flux").read_text()
+
+
+def points() -> str:
+    """An hour and a bit of mem points every 10 s for two hosts: `used` is an integer
+    field, `used_percent` a float one, so the seed task reads two types."""
+    lines = []
+    for host, scale in (("myHost", 1), ("other", 7)):
+        for i in range(-30, 390):  # from 22:55 to 00:05
+            t = T0 + i * 10 * 10**9
+            lines.append(f"mem,host={host} used={i * scale}i,used_percent={i * scale / 10} {t}")
+    return "\n".join(lines)
+
+
+@pytest.fixture()
+def db(tmp_path):
+    database = Database(tmp_path / "t.duckdb")
+    database.write(points(), bucket="telegraf/default")
+    yield database
+    database.close()
+
+
+def expected_means() -> dict[int, float]:
+    """Window stop -> mean of `used` for myHost: 30 points per 5 minutes."""
+    out = {}
+    for w in range(12):
+        values = [i for i in range(w * 30, w * 30 + 30)]
+        out[T0 + (w + 1) * 5 * 60 * 10**9] = sum(values) / len(values)
+    return out
+
+
+def written(db: Database, field: str):
+    return db.connection.execute(
+        f'SELECT epoch_ns(_time), "{field}", host FROM "telegraf_downsampled".mem ORDER BY _time'
+    ).fetchall()
+
+
+def test_seed_task_writes_the_five_minute_means_and_is_idempotent(db):
+    result = db.query(SEED, now=T0 + HOUR)
+    assert result.rows_written == 24  # 12 windows x 2 fields
+    rows = written(db, "used")
+    assert {t: v for t, v, _ in rows} == pytest.approx(expected_means())
+    assert {h for _, _, h in rows} == {"myHost"}
+    percent = {t: v for t, v, _ in written(db, "used_percent")}
+    assert percent == pytest.approx({t: v / 10 for t, v in expected_means().items()})
+    db.query(SEED, now=T0 + HOUR)
+    assert written(db, "used") == rows
+
+
+def test_query_result_keeps_series_tables_and_types(db):
+    script = 'from(bucket: "telegraf/default") |> range(start: -5m) |> filter(fn: (r) => r.host == "myHost")'
+    result = db.query(script, now=T0 + HOUR)
+    tables = {t.key_values()[3]: t for t in result}  # by _field
+    assert set(tables) == {"used", "used_percent"}
+    assert tables["used"].column("_value").type.value == "int"
+    assert tables["used_percent"].column("_value").type.value == "float"
+    assert len(tables["used"].rows) == 30
+
+
+def test_unknown_bucket_lists_the_buckets(db):
+    with pytest.raises(FluxError, match="'nope' not found .*telegraf/default"):
+        db.query('from(bucket: "nope") |> range(start: -1h)', now=T0)
+
+
+def test_writing_into_the_bucket_being_read_is_an_error(db):
+    with pytest.raises(FluxError, match="cannot write into bucket"):
+        db.query('from(bucket: "telegraf/default") |> range(start: -1h) |> to(bucket: "telegraf/default")', now=T0)
+
+
+def test_to_skips_nulls_and_nan_and_a_failed_query_writes_nothing(db):
+    script = '''
+import "array"
+array.from(rows: [
+    {_time: 2024-01-01T00:00:00Z, _measurement: "m", _field: "f", _value: 1.5, tag: "a"},
+    {_time: 2024-01-01T00:00:10Z, _measurement: "m", _field: "f", _value: 0.0 / 0.0, tag: "a"},
+    {_time: 2024-01-01T00:00:20Z, _measurement: "m", _field: "f", _value: 2.5, tag: ""},
+])
+  |> to(bucket: "out")
+'''
+    result = db.query(script, now=T0)
+    assert result.rows_written == 2
+    rows = db.connection.execute('SELECT epoch_ns(_time), f, tag FROM "out".m ORDER BY _time').fetchall()
+    assert rows == [(1704067200000000000, 1.5, "a"), (1704067220000000000, 2.5, None)]
+
+
+def test_cli_query_with_db_prints_annotated_csv(db, tmp_path):
+    path = db.path
+    db.close()
+    script = tmp_path / "q.flux"
+    script.write_text('from(bucket: "telegraf/default") |> range(start: -1m) |> filter(fn: (r) => r._field == "used" and r.host == "myHost") |> count()')
+    out = subprocess.run([sys.executable, "-m", "runtime.cli.main", "query", str(script), "--db", path,
+                          "--now", "2023-11-15T00:00:00Z"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("#group") and lines[-2].endswith(",6")
