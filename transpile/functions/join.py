@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Closure, Located, Record, RowRecord, RowValue, Stream
 from ..analyze.operators import scalar_type
+from ..plan.domains import column_present
 from ..plan.join import LEFT, RIGHT, Join
 from ..scalar import Call, Col, Scalar
 from ..types import FluxType
@@ -52,18 +53,24 @@ def join(ctx, tables, on=None, method="inner"):
         if ls.type_of(c) != rs.type_of(c):
             raise ctx.error(f"column {c!r} has type {ls.type_of(c).value} on one side and {rs.type_of(c).value} on the other", "on")
 
+    # A column in a stream's schema that none of its tables has (other tables of the source
+    # did) is not "in both streams": it keeps its name and the other side's values.
+    in_left = {c.label for c in ls.columns if c.label in on_cols or column_present(left, c.label)}
+    in_right = {c.label for c in rs.columns if c.label in on_cols or column_present(right, c.label)}
+
     def out_label(label: str, side: str) -> str:
         if label in on_cols:
             return label
-        other = rs if side == lname else ls
-        return f"{label}_{side}" if other.has(label) else label
+        return f"{label}_{side}" if label in in_left and label in in_right else label
 
     columns: list[tuple[str, Scalar]] = []
     for c in ls.columns:
-        columns.append((out_label(c.label, lname), Col(LEFT + c.label, c.type)))
+        if c.label in in_left or c.label not in in_right:
+            columns.append((out_label(c.label, lname), Col(LEFT + c.label, c.type)))
     for c in rs.columns:
-        if c.label not in on_cols:
-            columns.append((out_label(c.label, rname), Col(RIGHT + c.label, c.type)))
+        if c.label not in on_cols and (c.label in in_right or c.label not in in_left):
+            if not (c.label not in in_right and ls.has(c.label)):
+                columns.append((out_label(c.label, rname), Col(RIGHT + c.label, c.type)))
     key: list[str] = []
     for k in ls.key:
         key.append(out_label(k, lname))

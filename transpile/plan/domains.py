@@ -40,13 +40,51 @@ from .join import LEFT, RIGHT, Join
 from .reshape import Distinct, Pivot, Unpivot
 
 
+class _Missing:
+    """The 'value' of a column in a table that does not have that column."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+class _NonNull:
+    """The values allowed by `exists r.column`: every value but null."""
+
+    def __contains__(self, value) -> bool:
+        return value is not None and value is not MISSING
+
+    def __and__(self, other):
+        return other if isinstance(other, _NonNull) else {v for v in other if v in self}
+
+    __rand__ = __and__
+
+
+NON_NULL = _NonNull()
+
+
 def column_values(node: PlanNode, column: str, where: dict | None = None) -> tuple | None:
     """The distinct values `column` may hold in `node`'s output, in first-appearance order,
     or None when they cannot be known at compile time. Cells are raw table cells (times as
     int nanoseconds). `where` maps columns to the values a row must have to count (the
-    equality filters met on the way to the source): the answer is a superset of what the
-    plan really yields, never a subset."""
-    where = where or {}
+    equality and `exists` filters met on the way to the source): the answer is a superset
+    of what the plan really yields, never a subset."""
+    values = _values(node, column, where or {})
+    if values is None:
+        return None
+    return tuple(dict.fromkeys(None if v is MISSING else v for v in values))
+
+
+def column_present(node: PlanNode, column: str) -> bool:
+    """False when no table that can reach `node`'s output has `column` (it is in the
+    stream's schema only because other tables have it); True when it may have it."""
+    values = _values(node, column, {})
+    return values is None or any(v is not MISSING for v in values)
+
+
+def _values(node: PlanNode, column: str, where: dict) -> tuple | None:
     handler = _DOMAIN.get(type(node))
     if handler is not None:
         return handler(node, column, where)
@@ -54,7 +92,7 @@ def column_values(node: PlanNode, column: str, where: dict | None = None) -> tup
     if known is not None:  # e.g. a storage scan answering from the bucket catalog
         return known(column, where)
     if getattr(node, "passes_rows_through", False) and node.inputs:
-        return column_values(node.inputs[0], column, where)
+        return _values(node.inputs[0], column, where)
     return None
 
 
@@ -64,12 +102,27 @@ def _literal_values(node: Literal, column: str, where: dict):
         index = {label: i for i, label in enumerate(table.labels)}
         for row in table.rows:
             if all((row[index[c]] if c in index else None) in allowed for c, allowed in where.items()):
-                seen.setdefault(row[index[column]] if column in index else None, None)
+                seen.setdefault(row[index[column]] if column in index else MISSING, None)
     return tuple(seen)
 
 
 def _through(node, column, where):
-    return column_values(node.inputs[0], column, where)
+    return _values(node.inputs[0], column, where)
+
+
+def _range_values(node: Range, column: str, where: dict):
+    # range() sets _start and _stop on every row (the bounds, as time cells).
+    if column in ("_start", "_stop"):
+        value = node.start if column == "_start" else node.stop
+        allowed = where.get(column)
+        return (value,) if allowed is None or value in allowed else ()
+    return _values(node.input, column, {c: v for c, v in where.items() if c not in ("_start", "_stop")})
+
+
+def _window_values(node: Window, column: str, where: dict):
+    if column in (node.start_column, node.stop_column):
+        return None  # window bounds are computed from the data
+    return _values(node.input, column, {c: v for c, v in where.items() if c not in (node.start_column, node.stop_column)})
 
 
 def _filter_values(node: Filter, column: str, where: dict):
@@ -80,12 +133,15 @@ def _filter_values(node: Filter, column: str, where: dict):
         allowed = allowed_values(node.predicate, c)
         if allowed is not None:
             narrowed[c] = narrowed[c] & allowed if c in narrowed else allowed
-    return column_values(node.input, column, narrowed)
+    return _values(node.input, column, narrowed)
 
 
 def allowed_values(predicate: Scalar, column: str) -> set | None:
     """The values of `column` a row must have to pass `predicate` (None: any value)."""
     if isinstance(predicate, Call):
+        if predicate.fn == "exists" and len(predicate.args) == 1:
+            arg = predicate.args[0]
+            return NON_NULL if isinstance(arg, Col) and arg.name == column else None
         if predicate.fn == "==" and len(predicate.args) == 2:
             a, b = predicate.args
             if isinstance(b, Col) and isinstance(a, Lit):
@@ -105,6 +161,8 @@ def allowed_values(predicate: Scalar, column: str) -> set | None:
             sets = [allowed_values(a, column) for a in predicate.args]
             if any(s is None for s in sets):
                 return None
+            if any(isinstance(s, _NonNull) for s in sets):
+                return NON_NULL  # the equalities only allow non-null values anyway
             out: set = set()
             for s in sets:
                 out |= s
@@ -133,7 +191,7 @@ def _project_values(node: Project, column: str, where: dict):
             return ()
     e = exprs.get(column)
     if isinstance(e, Col):
-        return column_values(node.input, e.name, inner)
+        return _values(node.input, e.name, inner)
     if isinstance(e, Lit):
         return (_cell_of(e.value),)
     return None
@@ -142,7 +200,7 @@ def _project_values(node: Project, column: str, where: dict):
 def _union_values(node: Union, column: str, where: dict):
     seen: dict = {}
     for stream in node.streams:
-        values = column_values(stream, column, where) if stream.schema.has(column) else (None,)
+        values = _values(stream, column, where) if stream.schema.has(column) else (MISSING,)
         if values is None:
             return None
         for v in values:
@@ -153,29 +211,29 @@ def _union_values(node: Union, column: str, where: dict):
 def _aggregate_values(node: Aggregate, column: str, where: dict):
     if column not in node.schema.key:
         return None
-    return column_values(node.input, column, {c: v for c, v in where.items() if c in node.schema.key})
+    return _values(node.input, column, {c: v for c, v in where.items() if c in node.schema.key})
 
 
 def _pivot_values(node: Pivot, column: str, where: dict):
     new = dict(node.new_columns)
     kept = {c: v for c, v in where.items() if c not in new}
     if column not in new:
-        return column_values(node.input, column, kept)
+        return _values(node.input, column, kept)
     for c, v in zip(node.column_key, new[column]):
         kept[c] = kept[c] & {v} if c in kept else {v}
     # (A row key without that combination leaves the cell null; that null is not listed.)
-    return column_values(node.input, node.value_column, kept)
+    return _values(node.input, node.value_column, kept)
 
 
 _DOMAIN = {
     Literal: _literal_values,
-    Range: _through,
+    Range: _range_values,
     Filter: _filter_values,
     Project: _project_values,
     Group: _through,
     Sort: _through,
     Selector: _through,
-    Window: _through,
+    Window: _window_values,
     Union: _union_values,
     Aggregate: _aggregate_values,
 }
@@ -205,7 +263,7 @@ def label_of(values: tuple, types: tuple) -> str:
 
 def _distinct_values(node: Distinct, column: str, where: dict):
     source = node.column if column == "_value" else column
-    return column_values(node.input, source, {c: v for c, v in where.items() if c in node.input.schema.key})
+    return _values(node.input, source, {c: v for c, v in where.items() if c in node.input.schema.key})
 
 
 def _unpivot_values(node: Unpivot, column: str, where: dict):
@@ -214,13 +272,13 @@ def _unpivot_values(node: Unpivot, column: str, where: dict):
         return fields
     kept = {c: v for c, v in where.items() if c not in ("_field", "_value")}
     if column != "_value":
-        return column_values(node.input, column, kept)
+        return _values(node.input, column, kept)
     seen: dict = {}
     for f in fields:
-        values = column_values(node.input, f, kept)
+        values = _values(node.input, f, kept)
         if values is None:
             return None
-        seen.update(dict.fromkeys(v for v in values if v is not None))
+        seen.update(dict.fromkeys(v for v in values if v is not None and v is not MISSING))
     return tuple(seen)
 
 
@@ -230,7 +288,7 @@ def _join_values(node: Join, column: str, where: dict):
         return None
     for prefix, side, outer in ((LEFT, node.left, ("right", "full")), (RIGHT, node.right, ("left", "full"))):
         if expr.name.startswith(prefix):
-            values = column_values(side, expr.name[len(prefix):])
+            values = _values(side, expr.name[len(prefix):], {})
             if values is not None and node.method in outer:
                 values = tuple(dict.fromkeys(values + (None,)))
             return values
