@@ -44,12 +44,9 @@ def to_string(value) -> str:
 
 
 def _format_float(v: float) -> str:
-    if v != v:
-        return "NaN"
-    if v in (float("inf"), float("-inf")):
-        return "+Inf" if v > 0 else "-Inf"
-    text = repr(v)
-    return text[:-2] if text.endswith(".0") else text
+    from .scalar_support import go_format_float  # Go's strconv.FormatFloat(v, 'f', -1, 64)
+
+    return go_format_float(v)
 
 
 # ---------------------------------------------------------------- sources and results
