@@ -153,3 +153,16 @@ def test_pivot_after_unpivot_knows_the_field_names():
               ' |> experimental.unpivot() |> group()'
               ' |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")')
     assert [(r["f0"], r["f1"]) for r in got["_result"][0]] == [(1.0, 2.0), (3.0, None)]
+
+
+def test_classic_join_keeps_the_name_of_a_column_only_one_stream_has():
+    # join(): only columns that exist in both streams get the _<name> suffix. The source's
+    # second table holds `flag`; after the filter no table of `a` has it.
+    got = run('import "array"\n'
+              'src = union(tables: [array.from(rows: [{_time: 2024-01-01T00:00:00Z, v: 1.0}]),'
+              ' array.from(rows: [{_time: 2024-01-01T00:00:00Z, flag: true}])])\n'
+              'a = src |> filter(fn: (r) => exists r.v)\n'
+              'b = src |> filter(fn: (r) => exists r.flag)\n'
+              'join(tables: {a: a, b: b}, on: ["_time"])')
+    assert [sorted(r) for r in got["_result"][0]] == [["_time", "flag", "v"]]
+    assert [(r["v"], r["flag"]) for r in got["_result"][0]] == [(1.0, True)]

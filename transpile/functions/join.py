@@ -64,13 +64,13 @@ def join(ctx, tables, on=None, method="inner"):
         return f"{label}_{side}" if label in in_left and label in in_right else label
 
     columns: list[tuple[str, Scalar]] = []
-    for c in ls.columns:
-        if c.label in in_left or c.label not in in_right:
+    for c in ls.columns:  # on columns, shared columns (renamed), left-only columns
+        if c.label in on_cols or c.label in in_left or c.label not in in_right:
             columns.append((out_label(c.label, lname), Col(LEFT + c.label, c.type)))
-    for c in rs.columns:
-        if c.label not in on_cols and (c.label in in_right or c.label not in in_left):
-            if not (c.label not in in_right and ls.has(c.label)):
-                columns.append((out_label(c.label, rname), Col(RIGHT + c.label, c.type)))
+    for c in rs.columns:  # shared columns (renamed), right-only columns
+        taken = c.label in on_cols or (ls.has(c.label) and c.label not in in_right)
+        if not taken:
+            columns.append((out_label(c.label, rname), Col(RIGHT + c.label, c.type)))
     key: list[str] = []
     for k in ls.key:
         key.append(out_label(k, lname))
