@@ -7,8 +7,9 @@ the zone's offset at that instant (Go's `t.In(loc)`); truncation and month arith
 produce a local clock time that is mapped back to UTC with the zone's offset there.
 
 Constants fold in Python (zoneinfo, integer ns arithmetic); row values lower to SQL with
-DuckDB's ICU `timezone()` for zone offsets (microsecond-exact, applied to integer ns so
-results stay nanosecond-exact) and calendar functions on the local TIMESTAMP_NS.
+DuckDB's ICU `timezone()` on a microsecond local clock and calendar functions on it, the
+sub-microsecond rest carried apart in integer ns so results stay nanosecond-exact.
+A local reading maps back to UTC as Go's time.Date does (not as ICU does) at DST changes.
 """
 from __future__ import annotations
 
