@@ -3,12 +3,14 @@
 Owns the SQL that turns a chunk of line protocol into typed columns without a Python loop
 over lines:
 
-1. DuckDB's CSV reader loads the chunk as one VARCHAR column (a delimiter byte absent from
-   the chunk, no quoting), one row per line, numbered in file order (`lp_raw`).
+1. Python prepares the chunk with two C-speed byte replacements: the four escape pairs
+   outside string values (`\\\\`, `\\ `, `\\,`, `\\=`) become private-use characters
+   (decoded per element afterwards), and every space becomes `, ,`, so that one split on
+   commas cuts a line into its tokens. DuckDB's CSV reader loads it as one VARCHAR
+   column (a delimiter byte absent from the chunk, no quoting), one row per line, in
+   file order (`lp_raw`).
 2. *Shapes* are learnt in Python from a sample of lines: measurement, tag keys, field keys
-   and their types, in line order. The four escape pairs outside string values
-   (`\\\\`, `\\ `, `\\,`, `\\=`) are first replaced by private-use characters, so that
-   splitting on space and comma is exact; values are decoded per element afterwards.
+   and their types, in line order.
 3. One query per measurement splits its lines, finds each line's shape with cheap string
    tests (keys in place, tag values non-empty and without `=`), cuts the values by
    position and converts them, checking line protocol's own grammar: a number must cast
@@ -43,8 +45,8 @@ _DECODE_KEY = {"\ue000": "\\", "\ue001": " ", "\ue002": ",", "\ue003": "="}
 _DECODE_MEASUREMENT = {**_DECODE_KEY, "\ue003": "\\="}
 _DECODE_STRING = {"\ue000": "\\", "\ue001": "\\ ", "\ue002": "\\,", "\ue003": "\\="}
 
-SAMPLE_HEAD = 2000      # the first lines of a chunk are all sampled ...
-SAMPLE_SPREAD = 2000    # ... and about this many more, evenly spread
+SAMPLE_HEAD = 1000      # the first lines of a chunk are all sampled ...
+SAMPLE_SPREAD = 1000    # ... and about this many more, evenly spread
 
 _NAME_CHARS = re.compile(r"[^ ,=\x00-\x1f\x7f]+")
 _MEASUREMENT_CHARS = re.compile(r"[^ ,\x00-\x1f\x7f]+")
@@ -144,10 +146,22 @@ class StageColumns:
         return self.fields.setdefault((key, flux_type), f"f{len(self.fields)}")
 
 
+def prepare_chunk(data: bytes) -> tuple[bytes, bool]:
+    """The chunk as the fast path reads it, and whether it has escape pairs: escape pairs
+    replaced by stand-ins, and every space written as `, ,` so that one split on commas
+    cuts a line into measurement, `key=value` tokens and " " tokens where the spaces were."""
+    escaped = b"\\" in data
+    if escaped:
+        for pair, stand_in in ESCAPES:
+            if pair.encode() in data:  # a search is much cheaper than a copy
+                data = data.replace(pair.encode(), stand_in.encode())
+    return data.replace(b" ", b", ,"), escaped
+
+
 def load_chunk(con: duckdb.DuckDBPyConnection, path: str, delimiter: str) -> int:
-    """Table `lp_raw(line)`: one row per line of the file at `path`, in file order (NULL
-    when empty). Returns the rowid of the first line: rowids of rows written inside a
-    transaction do not start at 0, so a line's index is `rowid - base`."""
+    """Table `lp_raw(line)`: one row per line of the (prepared) file at `path`, in file
+    order (NULL when empty). Returns the rowid of the first line: rowids of rows written
+    inside a transaction do not start at 0, so a line's index is `rowid - base`."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE lp_raw AS SELECT line FROM read_csv($path, "
         "columns = {'line': 'VARCHAR'}, delim = $delim, quote = '', escape = '', header = false, "
@@ -158,14 +172,10 @@ def load_chunk(con: duckdb.DuckDBPyConnection, path: str, delimiter: str) -> int
     return 0 if base is None else base
 
 
-def sample_lines(con: duckdb.DuckDBPyConnection, base: int) -> list[str]:
-    total = con.execute("SELECT count(*) FROM lp_raw").fetchone()[0]
+def sample_indexes(total: int) -> list[int]:
+    """Indexes of the lines of a chunk that shapes are learnt from."""
     step = max(1, total // SAMPLE_SPREAD)
-    return [r[0] for r in con.execute(
-        "SELECT line FROM lp_raw WHERE line IS NOT NULL AND "
-        "(rowid - $base < $head OR (rowid - $base) % $step = 0)",
-        {"base": base, "head": SAMPLE_HEAD, "step": step},
-    ).fetchall()]
+    return sorted(set(range(min(total, SAMPLE_HEAD))) | set(range(0, total, step)))
 
 
 class _Params:
@@ -179,9 +189,8 @@ class _Params:
 
 
 def _prefix_filter(shapes: list[Shape], param: _Params) -> str:
-    prefixes = sorted({s.prefix for s in shapes})
     return " OR ".join(
-        f"starts_with(line, {param(p + ',')}) OR starts_with(line, {param(p + ' ')})" for p in prefixes
+        f"starts_with(line, {param(m + ',')})" for m in sorted({s.raw_measurement for s in shapes})
     )
 
 
@@ -193,76 +202,74 @@ def stage_measurement(
     base: int,
     unit: int,
     now: int,
-    check_controls: bool,
+    escapes: bool,
 ) -> None:
     """Create `table`: one row per line of the shapes' measurement, with `_ln`, `_shape`
     (1-based index in `shapes`; 0 when the line fits none), `_time`, the generic tag and
-    field columns, and `_bad` (a value or the timestamp does not convert)."""
+    field columns, and `_bad` (a value or the timestamp does not convert). `escapes` says
+    whether the chunk has escape pairs (else no line is tested for stand-ins)."""
     param = _Params()
-    fits = []
+    fits, times = [], []
     for i, shape in enumerate(shapes, 1):
-        test = [f"esc = {str(shape.escaped).lower()}", "n IN (2, 3)", f"kp[1] = {param(shape.raw_measurement)}",
-                f"len(kp) = {len(shape.tags) + 1}", f"len(fp) = {len(shape.fields)}"]
+        n_tags, n_fields = len(shape.tags), len(shape.fields)
+        gap = 2 + n_tags  # the " " token between tags and fields
+        test = [f"tok[1] = {param(shape.raw_measurement)}", f"tok[{gap}] = ' '",
+                f"(n = {gap + n_fields} OR (n = {gap + n_fields + 2} AND tok[{gap + n_fields + 1}] = ' '))"]
+        if escapes:
+            test.insert(0, f"esc = {str(shape.escaped).lower()}")
         for j, (_, raw_key) in enumerate(shape.tags, 2):
             # key in place, value non-empty and without an unescaped '='
-            test.append(f"starts_with(kp[{j}], {param(raw_key + '=')})")
-            test.append(f"length(kp[{j}]) > {len(raw_key) + 1}")
-            test.append(f"NOT contains(substr(kp[{j}], {len(raw_key) + 2}), '=')")
-        for j, (_, raw_key, _) in enumerate(shape.fields, 1):
-            test.append(f"starts_with(fp[{j}], {param(raw_key + '=')})")
+            test.append(f"starts_with(tok[{j}], {param(raw_key + '=')})")
+            test.append(f"length(tok[{j}]) > {len(raw_key) + 1}")
+            test.append(f"NOT contains(substr(tok[{j}], {len(raw_key) + 2}), '=')")
+        for j, (_, raw_key, _) in enumerate(shape.fields, gap + 1):
+            test.append(f"starts_with(tok[{j}], {param(raw_key + '=')})")
         fits.append(f"WHEN {' AND '.join(test)} THEN {i}")
+        ts = _integer(f"tok[{gap + n_fields + 2}]", "BIGINT")
+        if unit != 1:
+            ts = f"TRY_CAST(CAST({ts} AS HUGEINT) * {unit} AS BIGINT)"
+        times.append(f"WHEN {i} THEN CASE WHEN n = {gap + n_fields} THEN {now}::BIGINT ELSE {ts} END")
     cut = []
     for key in _ordered({k for s in shapes for k in s.tag_keys}):
         cases = []
         for i, shape in enumerate(shapes, 1):
             for j, (tag_key, raw_key) in enumerate(shape.tags, 2):
                 if tag_key == key:
-                    value = f"substr(kp[{j}], {len(raw_key) + 2})"
+                    value = f"substr(tok[{j}], {len(raw_key) + 2})"
                     cases.append(f"WHEN {i} THEN {_sql_decode(value, _DECODE_KEY) if shape.escaped else value}")
-        cut.append(f"CASE _shape {' '.join(cases)} END AS {columns.tag(key)}")
+        cut.append(f"{_by_shape(cases)} AS {columns.tag(key)}")
     bad_checks: dict[int, list[str]] = {i: [] for i in range(1, len(shapes) + 1)}
     for key, flux_type in _ordered({(k, t) for s in shapes for k, _, t in s.fields}):
         name = columns.field(key, flux_type)
         cases = []
         for i, shape in enumerate(shapes, 1):
-            for j, (field_key, raw_key, shape_type) in enumerate(shape.fields, 1):
+            for j, (field_key, raw_key, shape_type) in enumerate(shape.fields, len(shape.tags) + 3):
                 if field_key == key and shape_type == flux_type:
-                    raw = f"substr(fp[{j}], {len(raw_key) + 2})"
+                    raw = f"substr(tok[{j}], {len(raw_key) + 2})"
                     cases.append(f"WHEN {i} THEN {_CONVERT[flux_type](raw, shape.escaped)}")
                     bad_checks[i].append(
                         f"{name} IS NULL OR NOT isfinite({name})" if flux_type is FluxType.FLOAT else f"{name} IS NULL"
                     )
-        cut.append(f"CASE _shape {' '.join(cases)} END AS {name}")
-    substituted = "line"
-    for pair, stand_in in ESCAPES:
-        substituted = f"replace({substituted}, '{pair}', '{stand_in}')"
-    controls = " AND NOT regexp_matches(line, '[\\x00-\\x1f\\x7f]')" if check_controls else ""
-    ns = _integer("t", "BIGINT")
-    if unit != 1:
-        ns = f"TRY_CAST(CAST({ns} AS HUGEINT) * {unit} AS BIGINT)"
-    time_ns = f"CASE WHEN n = 2 THEN {now}::BIGINT ELSE {ns} END"
-    bad = " ".join(
+        cut.append(f"{_by_shape(cases)} AS {name}")
+    esc = " OR ".join(f"contains(line, '{s}')" for s in STAND_INS) if escapes else "false"
+    bad = _by_shape([
         f"WHEN {i} THEN {' OR '.join(['_ns IS NULL', f'_ns NOT BETWEEN {MIN_TIME_NS} AND {MAX_TIME_NS}'] + checks)}"
         for i, checks in bad_checks.items()
-    )
+    ])
+    bad = f"_shape <> 0 AND ({bad})" if len(shapes) == 1 else f"coalesce({bad}, false)"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE {table} AS
         SELECT * EXCLUDE (_ns),
                make_timestamp_ns(CASE WHEN _ns BETWEEN {MIN_TIME_NS} AND {MAX_TIME_NS} THEN _ns END) AS _time,
-               CASE _shape {bad} ELSE false END AS _bad
+               {bad} AS _bad
         FROM (
-            SELECT ln AS _ln, _shape, {time_ns} AS _ns, {', '.join(cut) or 'NULL AS _none'}
+            SELECT ln AS _ln, _shape, {_by_shape(times)} AS _ns, {', '.join(cut)}
             FROM (
-                SELECT *, CASE {' '.join(fits)} ELSE 0 END AS _shape
+                SELECT ln, n, tok, CASE {' '.join(fits)} ELSE 0 END AS _shape
                 FROM (
-                    SELECT ln, esc, len(p) AS n, p[3] AS t,
-                           string_split(p[1], ',') AS kp, string_split(p[2], ',') AS fp
-                    FROM (
-                        SELECT rowid - {base} AS ln, esc,
-                               string_split(CASE WHEN esc THEN {substituted} ELSE line END, ' ') AS p
-                        FROM (SELECT rowid, line, contains(line, '\\') AS esc FROM lp_raw
-                              WHERE ({_prefix_filter(shapes, param)}){controls})
-                    )
+                    SELECT rowid - {base} AS ln, {esc} AS esc, tok, len(tok) AS n
+                    FROM (SELECT rowid, line, string_split(line, ',') AS tok FROM lp_raw
+                          WHERE {_prefix_filter(shapes, param)})
                 )
             )
         )""",
@@ -270,22 +277,23 @@ def stage_measurement(
     )
 
 
-def orphan_lines(con: duckdb.DuckDBPyConnection, shapes: list[Shape], base: int) -> list[tuple[int, str]]:
-    """(ln, text) of the non-empty, non-comment lines of no staged measurement."""
+def orphan_lines(con: duckdb.DuckDBPyConnection, shapes: list[Shape], base: int) -> list[int]:
+    """Indexes of the non-empty, non-comment lines of no staged measurement."""
     param = _Params()
     covered = _prefix_filter(shapes, param) if shapes else "false"
-    return con.execute(
-        f"SELECT rowid - {base}, line FROM lp_raw WHERE line IS NOT NULL "
-        f"AND NOT starts_with(line, '#') AND NOT ({covered}) ORDER BY rowid",
+    return [r[0] for r in con.execute(
+        f"SELECT rowid - {base} FROM lp_raw WHERE line IS NOT NULL "
+        f"AND NOT starts_with(line, '#') AND NOT ({covered})",
         param.values,
-    ).fetchall()
+    ).fetchall()]
 
 
-def lines_at(con: duckdb.DuckDBPyConnection, lns: list[int], base: int) -> list[tuple[int, str]]:
-    return con.execute(
-        f"SELECT rowid - {base}, line FROM lp_raw WHERE rowid - {base} IN (SELECT unnest($lns)) ORDER BY rowid",
-        {"lns": lns},
-    ).fetchall()
+def _by_shape(cases: list[str]) -> str:
+    """`CASE _shape WHEN i THEN x ... END`; just `x` when there is one shape (rows that fit
+    no shape are dropped whatever their values)."""
+    if len(cases) == 1 and cases[0].startswith("WHEN 1 THEN "):
+        return "(" + cases[0][len("WHEN 1 THEN "):] + ")"
+    return f"CASE _shape {' '.join(cases)} END"
 
 
 def _ordered(items: set) -> list:

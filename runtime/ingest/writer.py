@@ -148,21 +148,22 @@ class _BatchWriter:
     def write_chunk(self, first_line: int, data: bytes) -> None:
         self.first_line = first_line
         lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
         loaded = self._load_vectorised(data)
         if loaded is None:
             staged: dict[str, _Staged] = {}
             careful: list = list(enumerate(data.split(b"\n")))
         else:
-            staged, careful = self._stage(*loaded)
+            staged, careful = self._stage(data.split(b"\n"), *loaded)
         points, errors = self._parse_carefully(careful)
         self.write_batch(staged, points, errors, lines)
 
-    def _load_vectorised(self, data: bytes) -> tuple[int, bool] | None:
-        """Load the chunk into DuckDB; None when it must take the careful path whole."""
+    def _load_vectorised(self, data: bytes) -> tuple[int, bool, bool] | None:
+        """Load the chunk into DuckDB; None when it must take the careful path whole.
+        Returns the first rowid, whether there are escape pairs and control characters."""
         if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n")
-            if b"\r" in data:
-                return None  # a lone carriage return: the careful path words the error
+            return None  # a lone carriage return: the careful path words the error
         delimiter = next((d for d in _DELIMITERS if d.encode() not in data), None)
         if delimiter is None:
             return None
@@ -173,14 +174,19 @@ class _BatchWriter:
                 return None  # the careful path finds the line (DuckDB would abort the transaction)
             if any(s in text for s in vectorized.STAND_INS):
                 return None
+        prepared, escapes = vectorized.prepare_chunk(data)
         path = os.path.join(self.tmpdir, "chunk.lp")
         with open(path, "wb") as out:
-            out.write(data)
+            out.write(prepared)
+        del prepared
         base = vectorized.load_chunk(self.con, path, delimiter)
-        return base, len(data.translate(None, _CONTROL_BYTES)) != len(data)
+        return base, escapes, len(data.translate(None, _CONTROL_BYTES)) != len(data)
 
-    def _stage(self, base: int, check_controls: bool) -> tuple[dict[str, _Staged], list]:
-        shapes = _learn(vectorized.sample_lines(self.con, base), [])
+    def _stage(self, lines: list[bytes], base: int, escapes: bool, controls: bool) -> tuple[dict[str, _Staged], list]:
+        # Lines with control characters: only the careful path knows where they are allowed.
+        forced = {i for i, line in enumerate(lines) if len(line.translate(None, _CONTROL_BYTES)) != len(line)} if controls else set()
+        samples = [lines[i].decode("utf-8") for i in vectorized.sample_indexes(len(lines)) if i not in forced]
+        shapes = _learn(samples, [])
         for round_ in range(self.MAX_ROUNDS):
             staged: dict[str, _Staged] = {}
             by_measurement: dict[str, list] = {}
@@ -190,11 +196,14 @@ class _BatchWriter:
                 table = f"lp_stage_{i}"
                 columns = vectorized.StageColumns()
                 vectorized.stage_measurement(
-                    self.con, table, m_shapes, columns, base, self.unit, self.now, check_controls
+                    self.con, table, m_shapes, columns, base, self.unit, self.now, escapes
                 )
-                staged[measurement] = _Staged(table, m_shapes, columns)
-            leftovers = vectorized.orphan_lines(self.con, shapes, base)
-            unfit = []
+                staged[measurement] = st = _Staged(table, m_shapes, columns)
+                if forced:
+                    self.con.execute(
+                        f"UPDATE {table} SET _shape = 0 WHERE _ln IN (SELECT unnest($lns))", {"lns": sorted(forced)}
+                    )
+            leftovers = set(vectorized.orphan_lines(self.con, shapes, base)) | forced
             for st in staged.values():
                 for shape_id, bad, first, n in self.con.execute(
                     f"SELECT _shape, _bad, min(_ln), count(*) FROM {st.table} GROUP BY ALL"
@@ -205,18 +214,17 @@ class _BatchWriter:
                     else:
                         st.first_line[shape_id] = first
                 if st.removed:
-                    unfit += [r[0] for r in self.con.execute(
+                    leftovers.update(r[0] for r in self.con.execute(
                         f"SELECT _ln FROM {st.table} WHERE _shape = 0 OR _bad"
-                    ).fetchall()]
-            if unfit:
-                leftovers = sorted(leftovers + vectorized.lines_at(self.con, unfit, base))
+                    ).fetchall())
             if len(leftovers) < 1000 or round_ == self.MAX_ROUNDS - 1:
                 break
-            more = _learn([text for _, text in leftovers[:: max(1, len(leftovers) // 2000)]], shapes)
+            ordered = sorted(leftovers - forced)
+            more = _learn([lines[i].decode("utf-8") for i in ordered[:: max(1, len(ordered) // 1000)]], shapes)
             if not more:
                 break
             shapes = shapes + more
-        return staged, leftovers
+        return staged, [(ln, lines[ln]) for ln in sorted(leftovers)]
 
     def _parse_carefully(self, lines: list) -> tuple[list[Point], list[LineError]]:
         points, errors = [], []
