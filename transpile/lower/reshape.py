@@ -123,10 +123,11 @@ def lower_row_select(lw: Lowerer, node: r.RowSelect) -> Relation:
 def lower_mode(lw: Lowerer, node: r.Mode) -> Relation:
     rel = lw.composable_input(node.input, node.input.step)
     columns = {c.label: rel.ref(c.label) for c in node.schema.columns}
-    columns["__n"] = sql.func("count", exp.Star())
+    # Nulls count 0, so they win only when a table holds nothing else: "if there is no
+    # mode, mode() returns null" (https://docs.influxdata.com/flux/v0/stdlib/universe/mode/).
+    columns["__n"] = sql.func("count", rel.ref(node.column))
     columns[SEQ] = sql.func("min", rel.ref(SEQ))
     counted = rel.with_columns(columns, group_by_all=True)
-    counted.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
     counted.where.append(is_real(rel))
     name = lw.ctes.add(node.step, counted.to_select())
     out = Relation(source=exp.Table(this=sql.ident(name)), columns={c: sql.col(c) for c in list(node.schema.labels) + [SEQ]})
