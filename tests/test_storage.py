@@ -211,3 +211,45 @@ def test_bad_arguments():
 def test_connection_uses_the_alias():
     with Database() as db:
         assert rows(db, "SELECT current_database()") == [(DATABASE_ALIAS,)]
+
+
+CSV = """#group,false,false,true,true,false,false,true,true,true
+#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339Nano,double,string,string,string
+#default,_result,,,,,,,,
+,result,table,_start,_stop,_time,_value,_field,_measurement,host
+,,0,2024-01-01T00:00:00Z,2024-01-02T00:00:00Z,2024-01-01T00:00:00.000000001Z,1.5,usage,cpu,a
+,,0,2024-01-01T00:00:00Z,2024-01-02T00:00:00Z,2024-01-01T00:00:10Z,2.5,usage,cpu,a
+
+#group,false,false,true,true,false,false,true,true
+#datatype,string,long,dateTime:RFC3339,dateTime:RFC3339,dateTime:RFC3339,unsignedLong,string,string
+#default,_result,,,,,,,
+,result,table,_start,_stop,_time,_value,_field,_measurement
+,,1,2024-01-01T00:00:00Z,2024-01-02T00:00:00Z,2024-01-01T00:00:00Z,7,n,mem
+"""
+
+
+def test_annotated_csv_ingest():
+    with Database() as db:
+        result = db.write(CSV, bucket="b", format="csv")
+        assert result.points == 3
+        assert rows(db, "SELECT epoch_ns(_time), host, usage FROM b.cpu ORDER BY 1") == [
+            (1704067200000000001, "a", 1.5), (1704067210000000000, "a", 2.5)
+        ]
+        catalog = db.catalog("b")
+        assert catalog.measurement("mem").field_types == {"n": T.UINT}
+        assert catalog.measurement("cpu").tag_keys == ("host",)  # not _start/_stop
+        # Same points again: overwritten, not duplicated; a conflicting type is refused.
+        db.write(CSV, bucket="b", format="csv")
+        assert rows(db, "SELECT count(*) FROM b.cpu") == [(2,)]
+        with pytest.raises(WriteError, match="field type conflict"):
+            db.write(CSV.replace("unsignedLong", "long"), bucket="b", format="csv")
+
+
+def test_annotated_csv_errors():
+    with Database() as db:
+        with pytest.raises(WriteError) as info:
+            db.write(CSV.replace(",_measurement\n", ",_m\n"), bucket="b", format="csv")
+        assert "no column _measurement" in str(info.value)
+        with pytest.raises(WriteError):
+            db.write("#datatype,string\n,result\n,,x,y\n\"", bucket="b", format="csv")
+        assert db.buckets() == []

@@ -109,3 +109,29 @@ def test_progress_bar_on_request(run, tmp_path):
     data.write_text("cpu usage=1 1\n")
     result = run(data, "--db", tmp_path / "x.duckdb", "--bucket", "b", "--progress")
     assert result.exit_code == 0, result.output
+
+
+CSV_TEXT = """#group,false,false,false,false,true,true
+#datatype,string,long,dateTime:RFC3339,double,string,string
+#default,_result,,,,,
+,result,table,_time,_value,_field,_measurement
+,,0,2024-01-01T00:00:00Z,1.5,usage,cpu
+,,0,2024-01-01T00:00:10Z,oops,usage,cpu
+"""
+
+
+def test_annotated_csv_format(run, tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_text(CSV_TEXT.replace("oops", "2.5"))
+    db = tmp_path / "x.duckdb"
+    result = run(data, "--db", db, "--bucket", "b", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert count(db) == 2
+
+
+def test_annotated_csv_bad_cell_is_one_line_error(run, tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_text(CSV_TEXT)
+    result = run(data, "--db", tmp_path / "x.duckdb", "--bucket", "b", "--format", "csv")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and f"{data}:6:" in result.output
