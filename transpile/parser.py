@@ -737,9 +737,14 @@ def _parser() -> Lark:
     return _PARSER
 
 
+_LITERALS: dict[str, str] = {}
+
+
 def _terminal_literals() -> dict[str, str]:
     """Terminal name -> its fixed text (`RPAR` -> `)`), to name tokens in messages."""
-    return {t.name: t.pattern.value for t in _parser().terminals if t.pattern.type == "str"}
+    if not _LITERALS:
+        _LITERALS.update({t.name: t.pattern.value for t in _parser().terminals if t.pattern.type == "str"})
+    return _LITERALS
 
 
 def _build_parser() -> Lark:
@@ -801,45 +806,37 @@ def _check_nesting(tree: ast.File) -> None:
 # How tokens are named in messages.
 _TOKEN_NAMES = {
     "IDENT": "an identifier",
-    "INT": "an integer",
-    "FLOAT": "a float",
     "STRING": "a string",
-    "QUOTE": "a string",
-    "REGEX": "a regex",
-    "DURATION": "a duration",
-    "TIME": "a date-time",
     "$END": "end of file",
     "BLOCK_START": "'{'",
-    "LBRACE": "'{'",
     "RBRACE": "'}'",
-    "INTERP_START": "'${'",
     "INTERP_END": "'}'",
     "QUOTE_END": "'\"'",
-    "TEXT": "string text",
-    "WITH": "'with'",
     "EXTENDS": "'extends'",
-    "WHERE": "'where'",
-    "STREAM": "'stream'",
 }
-# Tokens that only continue an expression; listing them in "expected ..." helps nobody.
-_CONTINUATIONS = {
-    "PLUS", "MINUS", "STAR", "SLASH", "PERCENT", "CIRCUMFLEX", "EQ", "NEQ", "LESSTHAN", "LTE",
-    "MORETHAN", "GTE", "REGEX_EQ", "REGEX_NEQ", "AND", "OR", "PIPE_FORWARD", "DOT", "LPAR", "LSQB",
-}
-_OPERAND_STARTS = {"INT", "FLOAT", "DURATION", "TIME", "REGEX", "QUOTE", "STRING"}
-# The order in which expected tokens are listed.
-_PREFERRED = ["COLON", "EQUAL", "ARROW", "COMMA", "THEN", "ELSE", "IDENT", "STRING"]
+# What may be listed after "expected", in this order. Operators are left out: after an
+# operand almost any operator could follow, and naming them all helps nobody.
+_LISTED = [
+    "COLON", "EQUAL", "ARROW", "COMMA", "THEN", "ELSE", "EXTENDS", "BLOCK_START", "IDENT", "STRING",
+    "RPAR", "RSQB", "RBRACE", "INTERP_END", "QUOTE_END",
+]
+_CLOSERS = {"(": "RPAR", "[": "RSQB", "{": "RBRACE", "${": "INTERP_END"}
+_CLOSER_TEXT = {"RPAR": ")", "RSQB": "]", "RBRACE": "}"}
 
 
-def _describe(tok: Token, source_names: dict[str, str]) -> str:
+def _describe(tok: Token) -> str:
+    """The token that was found, for "got ..." and "unexpected ..."."""
     if tok.type == "$END":
         return "end of file"
     if tok.type == "IDENT":
         return f"identifier '{tok.value}'"
-    if tok.type in ("INT", "FLOAT", "DURATION", "TIME", "REGEX"):
-        return f"{_TOKEN_NAMES[tok.type][2:] if tok.type != 'INT' else 'integer'} {tok.value}"
+    if tok.type == "INT":
+        return f"integer {tok.value}"
+    if tok.type in ("FLOAT", "DURATION", "TIME", "REGEX"):
+        kind = {"FLOAT": "float", "DURATION": "duration", "TIME": "date-time", "REGEX": "regex"}[tok.type]
+        return f"{kind} {tok.value}"
     if tok.type == "STRING":
-        shown = tok.value if len(tok.value) <= 30 else tok.value[:27] + '..."'
+        shown = tok.value if len(tok.value) <= 30 else tok.value[:26] + '..."'
         return f"string {shown}"
     if tok.type == "QUOTE":
         return "a string"
@@ -848,46 +845,63 @@ def _describe(tok: Token, source_names: dict[str, str]) -> str:
     return f"'{tok.value}'"
 
 
-def _display(terminal: str, names: dict[str, str]) -> str:
-    if terminal in _TOKEN_NAMES:
-        return _TOKEN_NAMES[terminal]
-    literal = names.get(terminal)
-    return f"'{literal}'" if literal is not None else terminal.lower()
+def _acceptable(error: UnexpectedToken) -> set[str]:
+    """The tokens the parser could really take at the error. LALR merges the states of
+    similar contexts, so `error.expected` may list tokens that only fit elsewhere; lark's
+    interactive parser tries each one on a copy of the parser state."""
+    interactive = getattr(error, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            return set(interactive.accepts())
+        except Exception:  # pragma: no cover - fall back on the table's view
+            pass
+    return set(error.expected)
 
 
 def _syntax_error(error: UnexpectedToken, scan: _Scan) -> FluxSyntaxError:
     tok = error.token
-    names = _terminal_literals()
-    expected = set(error.expected)
     if tok.type == "$END":
         line, column = scan.eof
         span = Span(line, column, line, column)
     else:
         span = _token_span(tok)
-    got = _describe(tok, names)
+    got = _describe(tok)
+    acceptable = _acceptable(error)
     opener = scan.open_brackets[-1] if scan.open_brackets else None
-    closer_terminal = None
-    if opener is not None:
-        closer_terminal = {"(": "RPAR", "[": "RSQB", "{": "RBRACE", "${": "INTERP_END"}[opener[0]]
+    closer = _CLOSERS[opener[0]] if opener else None
+    hint = _hint(tok, acceptable, scan)
 
-    if expected & _OPERAND_STARTS:
+    if tok.type in _CLOSER_TEXT and (closer is None or closer not in acceptable):
+        if opener is None:
+            text = tok.value
+            opening = {")": "(", "]": "[", "}": "{"}[text]
+            return FluxSyntaxError(f"unexpected '{text}': no '{opening}' is open", span, hint)
+
+    # After an operand (where a binary-only operator such as `*` may follow), a new statement
+    # could start too; listing what starts a statement would not help.
+    after_operand = "STAR" in acceptable
+    if "INT" in acceptable and not after_operand:
         wanted = ["an expression"]
     else:
-        wanted = [_display(t, names) for t in _PREFERRED if t in expected]
-        others = sorted(t for t in expected - set(_PREFERRED) - _CONTINUATIONS if t != closer_terminal)
-        wanted += [_display(t, names) for t in others]
+        listed = [t for t in _LISTED if t in acceptable and t != closer]
+        if after_operand:
+            listed = [t for t in listed if t not in ("IDENT", "STRING")]
+        wanted = [_display(t) for t in listed]
     closing = ""
-    if closer_terminal in expected:
+    if closer in acceptable:
         wanted.append(f"'{_OPENERS[opener[0]]}'")
         closing = f" to close '{opener[0]}' opened at {opener[1]}:{opener[2]}"
     if not wanted:
-        message = f"unexpected {got}"
-    else:
-        if len(wanted) > 4:
-            wanted = wanted[:3] + ["..."]
-        listed = wanted[0] if len(wanted) == 1 else ", ".join(wanted[:-1]) + " or " + wanted[-1]
-        message = f"expected {listed}{closing}, got {got}"
-    return FluxSyntaxError(message, span, _hint(tok, expected, scan))
+        return FluxSyntaxError(f"unexpected {got}", span, hint)
+    listed_text = wanted[0] if len(wanted) == 1 else ", ".join(wanted[:-1]) + " or " + wanted[-1]
+    return FluxSyntaxError(f"expected {listed_text}{closing}, got {got}", span, hint)
+
+
+def _display(terminal: str) -> str:
+    if terminal in _TOKEN_NAMES:
+        return _TOKEN_NAMES[terminal]
+    literal = _terminal_literals().get(terminal)
+    return f"'{literal}'" if literal is not None else terminal.lower()
 
 
 _WORD_HINTS = {
@@ -901,22 +915,27 @@ _WORD_HINTS = {
     "THEN": "Flux keywords are lower case: 'then'",
     "ELSE": "Flux keywords are lower case: 'else'",
     "elif": "write 'else if'",
+    "elseif": "write 'else if'",
 }
 
 
-def _hint(tok: Token, expected: set[str], scan: _Scan) -> str | None:
+def _hint(tok: Token, acceptable: set[str], scan: _Scan) -> str | None:
+    """A suggestion for the mistakes people make most (Flux is not SQL, nor JavaScript)."""
     if tok.type == "IDENT" and tok.value in _WORD_HINTS:
         return _WORD_HINTS[tok.value]
+    before = scan.source[tok.start_pos - 1] if tok.type != "$END" and tok.start_pos else ""
     if tok.type == "EQUAL":
-        if "COLON" in expected:
+        if "COLON" in acceptable:
             return "record properties and call arguments are written 'name: value'"
         return "compare with '==' ('=' only assigns a variable)"
-    if tok.type == "MORETHAN" and "INT" in expected:
+    if tok.type == "MORETHAN" and before == "-":
         return "a function literal is written '(r) => ...'"
-    if tok.type in ("IDENT", "STRING", "INT", "FLOAT", "DURATION", "TIME", "QUOTE") and "COMMA" in expected:
+    if tok.type == "MORETHAN" and before == "<":
+        return "'not equal' is written '!='"
+    if tok.type == "LEADING_DOT":
+        return "a statement cannot start with a label such as '.a'"
+    if "COMMA" in acceptable and tok.type in ("IDENT", "STRING", "INT", "FLOAT", "DURATION", "TIME", "QUOTE", "LBRACE"):
         return "separate properties, arguments and elements with ','"
-    if tok.type == "$END" and scan.open_brackets:
-        return None
     return None
 
 

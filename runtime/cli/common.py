@@ -6,19 +6,33 @@ from pathlib import Path
 
 import typer
 
-from transpile.errors import FluxError
+from transpile.errors import FluxError, Span
 
 
 def read_source(path: str) -> tuple[str, str]:
     """(text, display name) of a script given as a path or `-` for standard input."""
-    if path == "-":
-        return sys.stdin.read(), "<stdin>"
     try:
-        return Path(path).read_text(encoding="utf-8"), path
-    except UnicodeDecodeError:
-        fail(f"{path}: not a UTF-8 text file")
+        return load_source(path)
+    except FluxError as error:
+        fail(error.format(path if path != "-" else "<stdin>"))
+
+
+def load_source(path: str) -> tuple[str, str]:
+    """Like read_source, but raise FluxError (with the position of the first byte that is
+    not UTF-8, when that is the problem) instead of exiting."""
+    name = "<stdin>" if path == "-" else path
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
     except OSError as exc:
-        fail(f"{path}: {exc.strerror or exc}")
+        raise FluxError(exc.strerror or str(exc)) from None
+    try:
+        return data.decode("utf-8"), name
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        span = Span(line, column, line, column + 1)
+        raise FluxError(f"not a UTF-8 text file (byte 0x{data[exc.start]:02x})", span) from None
 
 
 def fail(message: str, code: int = 1) -> "typer.Exit":
@@ -31,8 +45,12 @@ def report(error: FluxError, filename: str | None, source: str | None = None) ->
     """Print a Flux error as `FILE:LINE:COL: message`, then the source line with a caret."""
     typer.echo(error.format(filename), err=True)
     if source is not None and error.span is not None:
-        lines = source.splitlines()
+        # Flux counts lines at "\n" only (str.splitlines would also split at \f, \v, ...).
+        lines = source.split("\n")
         if 0 < error.span.line <= len(lines):
-            line = lines[error.span.line - 1]
-            typer.echo("    " + line.expandtabs(1), err=True)
+            line = lines[error.span.line - 1].rstrip("\r")
+            # One column per character, so the caret lines up: tabs and control characters
+            # become one space each.
+            shown = "".join(c if c.isprintable() else " " for c in line)
+            typer.echo("    " + shown, err=True)
             typer.echo("    " + " " * (error.span.column - 1) + "^", err=True)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import List
 
 import typer
 
-from .common import read_source, report
+from .common import load_source, report
 
 
 def register(app: typer.Typer) -> None:
@@ -22,17 +23,25 @@ def parse(
     from transpile.errors import FluxError
     from transpile.parser import parse as parse_flux
 
+    # The parser allows ASTs up to transpile.parser.MAX_NESTING levels; to_json recurses.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 20_000))
     failed = False
     trees = []
     for path in files:
-        source, name = read_source(path)
+        try:
+            source, name = load_source(path)
+        except FluxError as error:
+            report(error, "<stdin>" if path == "-" else path)
+            failed = True
+            continue
         try:
             tree = parse_flux(source, name)
         except FluxError as error:
             report(error, name, source)
             failed = True
             continue
-        trees.append(ast.to_json(tree))
+        if as_json:
+            trees.append(ast.to_json(tree))
     if as_json and not failed:
         typer.echo(json.dumps(trees[0] if len(trees) == 1 else trees, indent=2))
     raise typer.Exit(1 if failed else 0)
