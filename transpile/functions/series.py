@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Builtin, Record, RowValue, Stream
 from ..analyze.operators import describe
-from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansAMA, RelativeStrengthIndex, TimedMovingAverage
+from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansAMA, PercentChange, RelativeStrengthIndex, TimedMovingAverage
 from ..plan.series import CumulativeSum, Derivative, Difference, Elapsed, Fill, HourSelection, Integral, MovingAverage, StateTracking
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
@@ -174,19 +174,14 @@ def tripleEMA(ctx, tables, n):
 
 @flux_function("universe")
 def tripleExponentialDerivative(ctx, tables, n):
-    """TRIX: the percentage rate of change of a triple-smoothed EMA:
-    EMA(EMA(EMA(x))) |> (v - previous) / previous * 100 (the first row is dropped).
+    """TRIX: ((EMA3[i] / EMA3[i - 1]) - 1) * 100 with EMA3 = EMA(EMA(EMA(_value))).
     https://docs.influxdata.com/flux/v0/stdlib/universe/tripleexponentialderivative/"""
     node = stream_of(ctx, tables)
+    _value_column(ctx, node, "exponential moving average")
     n = positive_int(ctx, n)
     for _ in (1, 2, 3):
         node = MovingAverage(node, n, "exponential", flux_name="exponentialMovingAverage")
-    node = _copy_value(node, "__ema3", "duplicate")
-    diffs = Difference(node, ("_value",))
-    # The percentage is taken against the value before: __ema3 - difference.
-    prev = Call("-", (_f("__ema3"), _f("_value")), FluxType.FLOAT)
-    value = _mul(Call("/", (_f("_value"), prev), FluxType.FLOAT), Lit(100.0, FluxType.FLOAT))
-    return Stream(_combine_value(diffs, value, ("__ema3",), "tripleExponentialDerivative"))
+    return Stream(PercentChange(node))
 
 
 @flux_function("universe")

@@ -738,3 +738,26 @@ def lower_timed_moving_average(lw: Lowerer, node: s.TimedMovingAverage) -> Relat
     out["_time"] = sql.func("make_timestamp_ns", stop)
     out[SEQ] = rel.ref(WINDOW_START)
     return rel.with_columns(out, group_by_all=True)
+
+
+# ------------------------------------------------------------------ tripleExponentialDerivative
+
+
+@lowers(s.PercentChange)
+def lower_percent_change(lw: Lowerer, node: s.PercentChange) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/tripleexponentialderivative/ —
+    TRIX[i] = ((EMA3[i] / EMA3[i - 1]) - 1) * 100; "if there are not enough values ... the
+    output _value is NaN; all other columns are the same as the last record"."""
+    rel = lw.composable_input(node.input, node.input.step)
+    value = rel.ref("_value")
+    before = in_table(rel, node, exp.Lag(this=value.copy()))
+    rows = in_table(rel, node, exp.Count(this=exp.Star()), ordered=False)
+    alone = exp.EQ(this=rows, expression=sql.number(1))
+    change = exp.Mul(
+        this=paren(exp.Sub(this=exp.Div(this=value.copy(), expression=before), expression=sql.literal(1.0))),
+        expression=sql.literal(100.0),
+    )
+    columns = dict(rel.columns)
+    columns["_value"] = live_rows_only(rel, node, case((alone.copy(), sql.literal(float("nan"))), default=change), "_value")
+    passes = exp.Or(this=after_first_rows(rel, node), expression=alone.copy())
+    return keep_rows(lw, windowed(rel, columns), node, passes)

@@ -343,3 +343,19 @@ class TimedMovingAverage(_Unary, PlanNode):
         from .core import OrderBy
 
         return OrderBy()
+
+
+@dataclass(frozen=True)
+class PercentChange(_Unary, PlanNode):
+    """The last step of tripleExponentialDerivative: `(v[i] / v[i - 1] - 1) * 100` of
+    `_value`, from each table's second row; a table of one row (too short for the
+    triple EMA) keeps that row with NaN."""
+
+    input: PlanNode
+    flux_name: str = "tripleExponentialDerivative"
+
+    may_have_empty = True
+
+    @property
+    def schema(self) -> Schema:
+        return self.input.schema
