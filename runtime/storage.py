@@ -84,6 +84,8 @@ def open_connection(path: str | os.PathLike | None) -> duckdb.DuckDBPyConnection
     """A connection to the file at `path` (created if missing) or to a new in-memory
     database, attached as `flux2sql_db` and made the default, with the catalog tables."""
     con = duckdb.connect(":memory:")
+    # DuckDB's own progress bar would print on stderr during long statements.
+    con.execute("SET enable_progress_bar = false")
     target = ":memory:" if path is None else os.fspath(path)
     try:
         con.execute(f"ATTACH {_sql_string(target)} AS {quote(DATABASE_ALIAS)}")
