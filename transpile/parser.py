@@ -12,13 +12,16 @@ the first error.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 import re
+import sys
 import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
 
+import lark
 from lark import Lark, Token
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer
@@ -128,8 +131,8 @@ class _Scan:
         self.source = source
         self.open_brackets: list[tuple[str, int, int]] = []
         self.token_count = 0
-        lines = source.split("\n")
-        self.eof = (len(lines), len(lines[-1]) + 1)
+        # Where "end of file" is reported: just after the last token (1:1 if there is none).
+        self.eof = (1, 1)
         self.tokens: list[Token] | None = None  # recorded only for tokenize()
 
 
@@ -177,6 +180,7 @@ class FluxLexer(Lexer):
                 line_start = start + value.rindex("\n") + 1
             tok = Token(kind, value, start, start_line, column, line, end - line_start + 1, end)
             scan.token_count += 1
+            scan.eof = (line, tok.end_column)
             if scan.tokens is not None:
                 scan.tokens.append(tok)
             return tok
@@ -757,26 +761,30 @@ def _build_parser() -> Lark:
         maybe_placeholders=True,
     )
     grammar = GRAMMAR_PATH.read_text(encoding="utf-8")
-    cache = _cache_file()
-    if cache is not None:
-        try:
-            return Lark(grammar, cache=str(cache), **options)
-        except Exception:  # pragma: no cover - a broken or unreadable cache: build anew
-            pass
-    return Lark(grammar, **options)
+    cache = _cache_file(grammar)
+    if cache is None:
+        return Lark(grammar, **options)
+    # lark checks the digest stored in the file and rebuilds (and rewrites) a stale or
+    # unreadable table, so a cache file half-written by a process starting at the same time
+    # costs a rebuild, never an error.
+    return Lark(grammar, cache=str(cache), **options)
 
 
-def _cache_file() -> Path | None:
+def _cache_file(grammar: str) -> Path | None:
     """Where lark may keep the built parse table: the user's cache folder, never the repo.
 
-    None (no caching) when that folder cannot be created or written, e.g. a read-only home.
+    The name carries a digest of the grammar and lark's version, so installs of different
+    versions do not overwrite each other's table. None (no caching) when no folder can be
+    created and written, e.g. a read-only home; lark itself rebuilds the table when a cache
+    file cannot be read, and carries on when it cannot be written.
     """
+    digest = hashlib.sha256(f"{grammar}{lark.__version__}{sys.version_info[:2]}".encode()).hexdigest()[:16]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     for folder in (Path(base) / "flux2sql", Path(tempfile.gettempdir()) / "flux2sql-cache"):
         try:
             folder.mkdir(parents=True, exist_ok=True)
             if os.access(folder, os.W_OK):
-                return folder / "flux-grammar.lark-cache"
+                return folder / f"flux-grammar-{digest}.lark"
         except OSError:
             continue
     return None

@@ -22,7 +22,13 @@ def load_source(path: str) -> tuple[str, str]:
     not UTF-8, when that is the problem) instead of exiting."""
     name = "<stdin>" if path == "-" else path
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            if stream is None:  # a text stream standing in for stdin (tests)
+                return sys.stdin.read(), name
+            data = stream.read()
+        else:
+            data = Path(path).read_bytes()
     except OSError as exc:
         raise FluxError(exc.strerror or str(exc)) from None
     try:
