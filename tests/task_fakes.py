@@ -92,7 +92,7 @@ class WindowMeanExecutor:
             with self._lock:
                 self.active -= 1
 
-    def sql(self, source: str, now_ns: int) -> str:
+    def sql(self, source: str, now_ns: int, con=None) -> str:
         return ";\n".join(sql for sql, _ in self.statements(now_ns)) + ";"
 
 

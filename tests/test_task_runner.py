@@ -66,7 +66,7 @@ class RaisingExecutor:
     def run(self, con, source, now_ns):
         raise self.error
 
-    def sql(self, source, now_ns):
+    def sql(self, source, now_ns, con=None):
         raise AssertionError("a compile error has no SQL to record")
 
 

@@ -432,8 +432,9 @@ def run(
                     fail(f"task {task.name!r} has no run {retry_run}")
                 at_ns = record.scheduled_for
             scheduled_for = at_ns if at_ns is not None else lifecycle.default_run_time(task, now_ns)
-        with task_errors(f"task {task.name}", task.source):
-            typer.echo(lifecycle.dry_run(task, default_executor(), scheduled_for), nl=False)
+            with task_errors(f"task {task.name}", task.source):
+                text = lifecycle.dry_run(task, default_executor(), scheduled_for, con)
+        typer.echo(text, nl=False)
         return
     context = _context(retry_delay, max_retry_delay, on_event=_print_event)
     with open_db(db, write=True) as con, task_errors(), stop_on_signals(lambda abort: context.stop.stop(abort)):

@@ -26,8 +26,9 @@ class ScriptExecutor(Protocol):
     def run(self, con: duckdb.DuckDBPyConnection, source: str, now_ns: int) -> ScriptOutcome:
         """Execute on `con` inside the caller's transaction; raise FluxError or duckdb.Error."""
 
-    def sql(self, source: str, now_ns: int) -> str:
-        """The SQL that `run` would execute, with now() resolved; raise FluxError."""
+    def sql(self, source: str, now_ns: int, con: duckdb.DuckDBPyConnection | None = None) -> str:
+        """The SQL that `run` would execute on `con` (whose catalog it may use), with now()
+        resolved; raise FluxError."""
 
 
 class ExecutorUnavailable(RuntimeError):
@@ -52,8 +53,8 @@ class FluxScriptExecutor:
         outcome = _execute_function("run_script")(con, source, now_ns)
         return ScriptOutcome(rows_written=int(outcome.rows_written), sql=outcome.sql)
 
-    def sql(self, source: str, now_ns: int) -> str:
-        return _execute_function("script_sql")(source, now_ns)
+    def sql(self, source: str, now_ns: int, con: duckdb.DuckDBPyConnection | None = None) -> str:
+        return _execute_function("script_sql")(source, now_ns, con)
 
 
 def default_executor() -> ScriptExecutor:

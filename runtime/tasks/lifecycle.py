@@ -72,12 +72,13 @@ def _check_policy(options: TaskOptions, policy: TaskPolicy) -> None:
             raise TaskError(str(error)) from None
 
 
-def _check_compiles(executor: ScriptExecutor | None, source: str, options: TaskOptions, policy: TaskPolicy, now: int) -> None:
+def _check_compiles(con, executor: ScriptExecutor | None, source: str, options: TaskOptions, policy: TaskPolicy,
+                    now: int) -> None:
     """Compile the script for its first run, so that a broken task is refused at once."""
     if executor is None:
         return
     first = schedule_for(options, policy.timezone).next_after(now)
-    executor.sql(source, first)
+    executor.sql(source, first, con)
 
 
 def create_task(
@@ -93,7 +94,7 @@ def create_task(
     """Store a new task. Raises FluxError for a bad script, TaskError for the rest."""
     options = read_source_options(source, filename)
     _check_policy(options, policy)
-    _check_compiles(executor, source, options, policy, now)
+    _check_compiles(con, executor, source, options, policy, now)
     if store.get_task(con, options.name) is not None:
         raise TaskError(f"a task named {options.name!r} already exists (use `flux2sql task update`)")
     with transaction(con):
@@ -132,7 +133,7 @@ def update_task(
     if options.cron is None and timezone is _KEEP:
         policy = TaskPolicy(policy.catch_up, policy.max_catch_up, None)
     _check_policy(options, policy)
-    _check_compiles(executor, source, options, policy, now)
+    _check_compiles(con, executor, source, options, policy, now)
     old = task.options
     schedule_changed = (old.every, old.cron, task.timezone) != (options.every, options.cron, policy.timezone)
     settled = max(task.settled_through, now) if schedule_changed else task.settled_through
@@ -244,7 +245,7 @@ def run_task(
     return ManualRunResult(outcome, None, scheduled_for, now)
 
 
-def dry_run(task: TaskRecord, executor: ScriptExecutor, scheduled_for: int) -> str:
+def dry_run(task: TaskRecord, executor: ScriptExecutor, scheduled_for: int, con=None) -> str:
     """The SQL of the run at `scheduled_for`, under a comment giving its times."""
     offset = task.options.offset
     header = [
@@ -258,7 +259,7 @@ def dry_run(task: TaskRecord, executor: ScriptExecutor, scheduled_for: int) -> s
             f"-- range(start: -task.every) covers [{format_rfc3339(scheduled_for - every.nanoseconds)},"
             f" {format_rfc3339(scheduled_for)})"
         )
-    return "\n".join(header) + "\n" + executor.sql(task.source, scheduled_for).rstrip() + "\n"
+    return "\n".join(header) + "\n" + executor.sql(task.source, scheduled_for, con).rstrip() + "\n"
 
 
 __all__ = [

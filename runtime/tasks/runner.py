@@ -191,7 +191,7 @@ def execute_run(con: duckdb.DuckDBPyConnection, request: RunRequest, context: Ru
                 outcome.status, outcome.error = "canceled", reason
                 return outcome
             will_retry = attempt < request.max_attempts
-            sql = None if isinstance(error, FluxError) else _sql_or_none(context.executor, task.source, request.scheduled_for)
+            sql = None if isinstance(error, FluxError) else _sql_or_none(context.executor, task.source, request.scheduled_for, con)
             delay = context.retry.delay(attempt)
             with transaction(con):
                 now = context.wall_clock()
@@ -300,10 +300,10 @@ def _record_end(con, task: TaskRecord, run_id: int, status: str, context: RunCon
         store.add_log(con, task.id, run_id, now, f"Canceled: {reason}")
 
 
-def _sql_or_none(executor: ScriptExecutor, source: str, now_ns: int) -> str | None:
+def _sql_or_none(executor: ScriptExecutor, source: str, now_ns: int, con) -> str | None:
     """The SQL of a failed execution, for the record (best effort: it may fail to compile)."""
     try:
-        return executor.sql(source, now_ns)
+        return executor.sql(source, now_ns, con)
     except Exception:  # noqa: BLE001 - the record keeps the real error; the SQL is a bonus
         return None
 
