@@ -204,7 +204,8 @@ class Reduce(_OneInput):
     `aggregates` are (name, kind, argument): kind is "sum", "product", "max", "min",
     "count" or "last" (the value at the table's last row), the argument a scalar over the
     input row. `outputs` are (label, scalar over `Col(AGG + name)`), in the record's order.
-    The group key columns are kept, the other input columns dropped.
+    The group key columns are kept (a field of the same name overwrites one), the other
+    input columns dropped.
 
     https://docs.influxdata.com/flux/v0/stdlib/universe/reduce/
     """
@@ -221,7 +222,8 @@ class Reduce(_OneInput):
         labels = {label for label, _ in self.outputs}
         cols = tuple(c for c in s.columns if c.label in s.key and c.label not in labels)
         cols += tuple(Column(label, t) for (label, _), t in zip(self.outputs, self.types))
-        return Schema(cols, tuple(k for k in s.key if k not in labels))
+        # A reducer field named like a key column overwrites it and stays in the key.
+        return Schema(cols, s.key)
 
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
