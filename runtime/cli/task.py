@@ -163,6 +163,11 @@ def _print_event(event) -> None:
 # ---------------------------------------------------------------- create / update
 
 
+def _warn_compile_problem(error: Optional[FluxError], filename: str) -> None:
+    if error is not None:
+        typer.echo(f"warning: {error.format(filename)} (the task is saved; its runs fail until this is fixed)", err=True)
+
+
 @task_app.command("create")
 def create(
     file: str = typer.Argument(..., help="The task's Flux script ('-' for standard input)."),
@@ -191,8 +196,8 @@ def create(
         typer.echo(f"warning: {name}: {warning}", err=True)
     with open_db(db, write=True, create=True) as con, task_errors(name, source):
         lifecycle.open_for_tasks(con, now_ns)
-        task = lifecycle.create_task(con, source, name, now=now_ns, policy=policy, active=not inactive,
-                                     executor=default_executor())
+        task = lifecycle.create_task(con, source, name, now=now_ns, policy=policy, active=not inactive)
+        _warn_compile_problem(lifecycle.compile_problem(con, default_executor(), task, now_ns), name)
         first = lifecycle.task_schedule(task).next_after(now_ns)
     status = "" if task.active else " (inactive)"
     typer.echo(
@@ -226,7 +231,8 @@ def update(
     with open_db(db, write=True) as con, task_errors(filename, source):
         lifecycle.open_for_tasks(con, now_ns)
         task = lifecycle.update_task(con, source, filename, now=now_ns, name=name, catch_up=_catch_up(catch_up),
-                                     max_catch_up=max_catch_up, executor=default_executor(), **keep)
+                                     max_catch_up=max_catch_up, **keep)
+        _warn_compile_problem(lifecycle.compile_problem(con, default_executor(), task, now_ns), filename)
         following = lifecycle.task_schedule(task).next_after(max(now_ns, task.settled_through))
     typer.echo(f"updated task {task.name}: {task.options.schedule_text}, offset {task.options.offset}; "
                f"next run scheduled for {format_rfc3339(following)}")

@@ -22,6 +22,7 @@ from .options import TaskOptions, read_task_options
 from .runner import RunContext, RunOutcome, RunRequest, execute_run
 from .schedule import CronError, Schedule, check_timezone, schedule_for
 from .store import TaskRecord, transaction
+from transpile.errors import FluxError
 
 _KEEP = object()  # "leave this setting as it is"
 
@@ -72,13 +73,18 @@ def _check_policy(options: TaskOptions, policy: TaskPolicy) -> None:
             raise TaskError(str(error)) from None
 
 
-def _check_compiles(con, executor: ScriptExecutor | None, source: str, options: TaskOptions, policy: TaskPolicy,
-                    now: int) -> None:
-    """Compile the script for its first run, so that a broken task is refused at once."""
-    if executor is None:
-        return
-    first = schedule_for(options, policy.timezone).next_after(now)
-    executor.sql(source, first, con)
+def compile_problem(con, executor: ScriptExecutor, task: TaskRecord, now: int) -> FluxError | None:
+    """Compile the task for its next run on this database; the error, if any.
+
+    Not a reason to refuse the task: like InfluxDB, a task may read a bucket that does not
+    exist yet (its data often arrives after the task is set up), and its runs fail until
+    then. Syntax and option errors are refused earlier, when the source is read.
+    """
+    try:
+        executor.sql(task.source, task_schedule(task).next_after(now), con)
+    except FluxError as error:
+        return error
+    return None
 
 
 def create_task(
@@ -89,12 +95,11 @@ def create_task(
     now: int,
     policy: TaskPolicy = TaskPolicy(),
     active: bool = True,
-    executor: ScriptExecutor | None = None,
 ) -> TaskRecord:
-    """Store a new task. Raises FluxError for a bad script, TaskError for the rest."""
+    """Store a new task. Raises FluxError for a script that does not parse or whose options
+    are invalid, TaskError for the rest (see `compile_problem` for the script itself)."""
     options = read_source_options(source, filename)
     _check_policy(options, policy)
-    _check_compiles(con, executor, source, options, policy, now)
     if store.get_task(con, options.name) is not None:
         raise TaskError(f"a task named {options.name!r} already exists (use `flux2sql task update`)")
     with transaction(con):
@@ -116,7 +121,6 @@ def update_task(
     catch_up: CatchUp | None = None,
     max_catch_up: int | None = None,
     timezone: object = _KEEP,
-    executor: ScriptExecutor | None = None,
 ) -> TaskRecord:
     """Replace a task's script (and settings). `name` selects the task to rename; by default
     the name in the script. A schedule change restarts the grid from `now`."""
@@ -133,7 +137,6 @@ def update_task(
     if options.cron is None and timezone is _KEEP:
         policy = TaskPolicy(policy.catch_up, policy.max_catch_up, None)
     _check_policy(options, policy)
-    _check_compiles(con, executor, source, options, policy, now)
     old = task.options
     schedule_changed = (old.every, old.cron, task.timezone) != (options.every, options.cron, policy.timezone)
     settled = max(task.settled_through, now) if schedule_changed else task.settled_through
@@ -266,6 +269,7 @@ __all__ = [
     "ManualRunResult",
     "TaskError",
     "TaskPolicy",
+    "compile_problem",
     "create_task",
     "default_run_time",
     "delete_task",
