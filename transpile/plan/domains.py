@@ -194,7 +194,95 @@ def _project_values(node: Project, column: str, where: dict):
         return _values(node.input, e.name, inner)
     if isinstance(e, Lit):
         return (_cell_of(e.value),)
-    return None
+    return _computed_values(node.input, e, inner) if e is not None else None
+
+
+MAX_COMBINATIONS = 10_000
+
+
+def _computed_values(node: PlanNode, expr: Scalar, where: dict):
+    """The values of a computed column (`map(fn: (r) => ({r with k: r.a + "_" + r.b}))`):
+    the expression folded over every combination of its input columns' domains."""
+    from itertools import product
+
+    from ..scalar import columns_used
+
+    used = sorted(columns_used(expr))
+    domains = []
+    for c in used:
+        values = _values(node, c, where)
+        if values is None:
+            return None
+        domains.append(tuple(dict.fromkeys(None if v is MISSING else v for v in values)))
+    size = 1
+    for d in domains:
+        size *= len(d)
+    if size > MAX_COMBINATIONS:
+        return None
+    types = [node.schema.type_of(c) for c in used]
+    seen: dict = {}
+    for combo in product(*domains):
+        env = {c: _flux_value(v, t) for c, v, t in zip(used, combo, types)}
+        try:
+            seen.setdefault(_cell_of(fold_scalar(expr, env)), None)
+        except _CannotFold:
+            return None
+    return tuple(seen)
+
+
+class _CannotFold(Exception):
+    pass
+
+
+def _flux_value(cell, t: FluxType | None):
+    from ..values import Time, UInt
+
+    if cell is None:
+        return None
+    if t == FluxType.TIME:
+        return Time(cell)
+    if t == FluxType.UINT:
+        return UInt(cell)
+    return cell
+
+
+_UNARY = {"neg": "-", "not": "not", "exists": "exists"}
+
+
+def fold_scalar(expr: Scalar, env: dict):
+    """Evaluate a row expression with the columns bound to constants (Flux's rules, via
+    the evaluator's operators and the scalar functions' folds)."""
+    from ..analyze import operators
+    from ..errors import FluxError
+
+    if isinstance(expr, Lit):
+        return expr.value
+    if isinstance(expr, Col):
+        return env.get(expr.name)
+    if not isinstance(expr, Call):
+        raise _CannotFold()
+    args = [fold_scalar(a, env) for a in expr.args]
+    try:
+        if expr.fn == "if":
+            return args[1] if args[0] is True else args[2]
+        if expr.fn in ("and", "or"):
+            return operators.logical(expr.fn, args[0], args[1], None)
+        if expr.fn in _UNARY:
+            return operators.unary(_UNARY[expr.fn], args[0], None)
+        if expr.fn == "concat":
+            from ..functions.universe import to_string
+
+            return None if None in args else "".join(a if isinstance(a, str) else to_string(a) for a in args)
+        if len(args) == 2 and expr.fn in operators.COMPARISONS | {"+", "-", "*", "/", "%", "^", "=~", "!~"}:
+            return operators.fold_binary(expr.fn, args[0], args[1], None)
+        from ..functions.registry import SCALARS
+
+        entry = SCALARS.get(expr.fn)
+        if entry is not None and entry.fold is not None:
+            return entry.fold(*args)
+    except (FluxError, ValueError, TypeError, ArithmeticError):
+        raise _CannotFold() from None
+    raise _CannotFold()
 
 
 def _union_values(node: Union, column: str, where: dict):
