@@ -66,9 +66,16 @@ def test_fields_as_cols_is_pivot_on_field():
     assert rows["h2"]["c"] == 4.0 and rows["h2"]["a"] is None
 
 
-def test_pivot_of_computed_column_key_is_refused_with_position():
-    message = error_of(DATA + 'data |> map(fn: (r) => ({r with _field: r._field + "x"}))\n'
-                              '  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")')
+def test_pivot_of_computed_column_key_folds_the_expression():
+    got = run(DATA + 'data |> map(fn: (r) => ({r with k: r._field + "x"}))\n'
+                     '  |> pivot(rowKey: ["_time"], columnKey: ["k"], valueColumn: "_value")')
+    (tables,) = got.values()
+    assert {label for rows in tables for r in rows for label in r} >= {"ax", "bx", "cx"}
+
+
+def test_pivot_of_an_unknowable_column_key_is_refused_with_position():
+    message = error_of(DATA + 'data |> count() |> map(fn: (r) => ({r with k: string(v: r._value)}))\n'
+                              '  |> pivot(rowKey: ["host"], columnKey: ["k"], valueColumn: "_value")')
     assert "pivot" in message and "not known at compile time" in message
     assert message.startswith(f"{LINE + 1}:")  # the line of the pivot call
 
