@@ -55,7 +55,9 @@ def write(
     try:
         database = Database(db)
     except Exception as exc:  # duckdb.IOException and friends: one line, no traceback
-        fail(f"{db}: cannot open database: {_first_line(exc)}")
+        from runtime.locking import lock_error_message
+
+        fail(lock_error_message(db, exc) or f"{db}: cannot open database: {_first_line(exc)}")
     show = progress if progress is not None else sys.stderr.isatty()
     try:
         with database, _progress_bar(show, size) as advance:
