@@ -56,6 +56,9 @@ def rows_of(values: list, step_ns: int = 1_000_000_000, start: str = "2021-01-01
         ('integral(interpolate: "cubic")', 'interpolate must be "" or "linear"'),
         ('timeWeightedAvg(unit: 1s)', "needs the _start and _stop columns"),
         ("holtWinters(n: 3, interval: 1m)", "Nelder-Mead"),
+        ('derivative(timeColumn: "_stop")', "no column '_stop' exists"),
+        ('elapsed(timeColumn: "_value")', "not time"),
+        ('kaufmansAMA(n: 2, column: "nope")', "cannot find the nope column"),
     ],
 )
 def test_argument_errors_are_one_line_with_a_position(call: str, message: str) -> None:

@@ -50,6 +50,26 @@ def column_name(ctx, value, arg: str) -> str:
     return value
 
 
+def time_column(ctx, node, value, arg: str = "timeColumn") -> str:
+    """The name of an existing column of type time."""
+    label = column_name(ctx, value, arg)
+    if not node.schema.has(label):
+        raise ctx.error(f"no column {label!r} exists", arg)
+    if node.schema.type_of(label) != FluxType.TIME:
+        raise ctx.error(f"column {label!r} is of type {node.schema.type_of(label).value}, not time", arg)
+    return label
+
+
+def value_column(ctx, node, name: str, label: str = "_value", arg: str | None = None) -> str:
+    """An existing numeric column that `name` is computed from."""
+    t = node.schema.type_of(label)
+    if not node.schema.has(label):
+        raise ctx.error(f"cannot find the {label} column", arg)
+    if t is not None and not t.is_numeric:
+        raise ctx.error(f"cannot take {name} of column {label} (type {t.value})", arg)
+    return label
+
+
 # ---------------------------------------------------------------- differences and rates
 
 
@@ -70,9 +90,7 @@ def derivative(ctx, tables, unit=SECOND, nonNegative=False, columns=["_value"], 
     """https://docs.influxdata.com/flux/v0/stdlib/universe/derivative/"""
     node = stream_of(ctx, tables)
     cols = string_list(ctx, columns, "columns")
-    time_col = column_name(ctx, timeColumn, "timeColumn")
-    if node.schema.has(time_col) and node.schema.type_of(time_col) != FluxType.TIME:
-        raise ctx.error(f"time column {time_col!r} is not of type time", "timeColumn")
+    time_col = time_column(ctx, node, timeColumn)
     for c in cols:
         t = node.schema.type_of(c)
         if t is not None and not t.is_numeric:
@@ -100,26 +118,18 @@ def increase(ctx, tables, columns=["_value"]):  # noqa: B006
 def elapsed(ctx, tables, unit=SECOND, timeColumn="_time", columnName="elapsed"):
     """https://docs.influxdata.com/flux/v0/stdlib/universe/elapsed/"""
     node = stream_of(ctx, tables)
-    time_col = column_name(ctx, timeColumn, "timeColumn")
-    if node.schema.has(time_col) and node.schema.type_of(time_col) != FluxType.TIME:
-        raise ctx.error(f"column {time_col!r} is not of type time", "timeColumn")
+    time_col = time_column(ctx, node, timeColumn)
     return Stream(Elapsed(node, unit_ns(ctx, unit), time_col, column_name(ctx, columnName, "columnName")))
 
 
 # ---------------------------------------------------------------- moving averages
 
 
-def _value_column(ctx, node, name: str, column: str = "_value"):
-    t = node.schema.type_of(column)
-    if t is not None and not t.is_numeric:
-        raise ctx.error(f"cannot take {name} of column {column} (type {t.value})")
-
-
 @flux_function("universe")
 def movingAverage(ctx, tables, n):
     """https://docs.influxdata.com/flux/v0/stdlib/universe/movingaverage/"""
     node = stream_of(ctx, tables)
-    _value_column(ctx, node, "moving average")
+    value_column(ctx, node, "a moving average")
     return Stream(MovingAverage(node, positive_int(ctx, n), "simple"))
 
 
@@ -127,7 +137,7 @@ def movingAverage(ctx, tables, n):
 def exponentialMovingAverage(ctx, tables, n):
     """https://docs.influxdata.com/flux/v0/stdlib/universe/exponentialmovingaverage/"""
     node = stream_of(ctx, tables)
-    _value_column(ctx, node, "exponential moving average")
+    value_column(ctx, node, "an exponential moving average")
     return Stream(MovingAverage(node, positive_int(ctx, n), "exponential", flux_name="exponentialMovingAverage"))
 
 
@@ -177,7 +187,7 @@ def tripleExponentialDerivative(ctx, tables, n):
     """TRIX: ((EMA3[i] / EMA3[i - 1]) - 1) * 100 with EMA3 = EMA(EMA(EMA(_value))).
     https://docs.influxdata.com/flux/v0/stdlib/universe/tripleexponentialderivative/"""
     node = stream_of(ctx, tables)
-    _value_column(ctx, node, "exponential moving average")
+    value_column(ctx, node, "an exponential moving average")
     n = positive_int(ctx, n)
     for _ in (1, 2, 3):
         node = MovingAverage(node, n, "exponential", flux_name="exponentialMovingAverage")
@@ -189,12 +199,8 @@ def timedMovingAverage(ctx, tables, every, period, column="_value"):
     """timedMovingAverage = window(every, period) |> mean(column) |> duplicate(_stop, _time) |> window(every: inf)
     https://docs.influxdata.com/flux/v0/stdlib/universe/timedmovingaverage/"""
     node = stream_of(ctx, tables)
-    column = column_name(ctx, column, "column")
-    t = node.schema.type_of(column)
-    if t is not None and not t.is_numeric:
-        raise ctx.error(f"cannot take the mean of column {column!r} of type {t.value}", "column")
-    if node.schema.type_of("_time") != FluxType.TIME:
-        raise ctx.error("timedMovingAverage needs a _time column")
+    column = value_column(ctx, node, "a mean", column_name(ctx, column, "column"), "column")
+    time_column(ctx, node, "_time")
     return Stream(TimedMovingAverage(node, unit_ns(ctx, every, "every"), unit_ns(ctx, period, "period"), column))
 
 
@@ -230,10 +236,7 @@ def relativeStrengthIndex(ctx, tables, n, columns=["_value"]):  # noqa: B006
 def kaufmansAMA(ctx, tables, n, column="_value"):
     """https://docs.influxdata.com/flux/v0/stdlib/universe/kaufmansama/"""
     node = stream_of(ctx, tables)
-    column = column_name(ctx, column, "column")
-    t = node.schema.type_of(column)
-    if t is not None and not t.is_numeric:
-        raise ctx.error(f"cannot take KAMA of column {column} (type {t.value})", "column")
+    column = value_column(ctx, node, "KAMA", column_name(ctx, column, "column"), "column")
     return Stream(KaufmansAMA(node, positive_int(ctx, n), column))
 
 
@@ -276,7 +279,7 @@ def stateDuration(ctx, tables, fn, column="stateDuration", timeColumn="_time", u
     node = stream_of(ctx, tables)
     function_arg(ctx, fn, "fn")
     return Stream(StateTracking(node, _predicate(ctx, fn, node), duration_column=column_name(ctx, column, "column"),
-                                unit_ns=unit_ns(ctx, unit), time_column=column_name(ctx, timeColumn, "timeColumn"),
+                                unit_ns=unit_ns(ctx, unit), time_column=time_column(ctx, node, timeColumn),
                                 flux_name="stateDuration"))
 
 
@@ -347,7 +350,7 @@ def hourSelection(ctx, tables, start, stop, location=None, timeColumn="_time"):
     for arg, v in (("start", start), ("stop", stop)):
         if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 23:
             raise ctx.error(f"{arg} must be an hour from 0 to 23, got {describe(v)}", arg)
-    return Stream(HourSelection(node, start, stop, _zone(ctx, location), column_name(ctx, timeColumn, "timeColumn")))
+    return Stream(HourSelection(node, start, stop, _zone(ctx, location), time_column(ctx, node, timeColumn)))
 
 
 # ---------------------------------------------------------------- integrals
@@ -359,7 +362,7 @@ def integral(ctx, tables, unit=SECOND, column="_value", timeColumn="_time", inte
     node = stream_of(ctx, tables)
     if interpolate not in ("", "linear"):
         raise ctx.error(f'interpolate must be "" or "linear", got {describe(interpolate)}', "interpolate")
-    return Stream(_integral(ctx, node, unit, column_name(ctx, column, "column"), column_name(ctx, timeColumn, "timeColumn"),
+    return Stream(_integral(ctx, node, unit, column_name(ctx, column, "column"), time_column(ctx, node, timeColumn),
                             interpolate))
 
 
