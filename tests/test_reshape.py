@@ -73,6 +73,13 @@ def test_pivot_of_computed_column_key_folds_the_expression():
     assert {label for rows in tables for r in rows for label in r} >= {"ax", "bx", "cx"}
 
 
+def test_pivot_on_two_columns_names_only_combinations_that_occur():
+    got = run(DATA + 'data |> group() |> pivot(rowKey: ["_time"], columnKey: ["_field", "host"], valueColumn: "_value")')
+    (tables,) = got.values()
+    assert list(tables[0][0]) == ["_time", "a_h1", "b_h1", "c_h2"]
+    assert [(r["a_h1"], r["b_h1"], r["c_h2"]) for r in tables[0]] == [(1.0, 2.0, None), (3.0, None, 4.0)]
+
+
 def test_pivot_of_an_unknowable_column_key_is_refused_with_position():
     message = error_of(DATA + 'data |> count() |> map(fn: (r) => ({r with k: string(v: r._value)}))\n'
                               '  |> pivot(rowKey: ["host"], columnKey: ["k"], valueColumn: "_value")')

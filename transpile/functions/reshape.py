@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Record, RowValue, Stream
 from ..plan import Group
-from ..plan.domains import column_values, label_of
+from ..plan.domains import column_rows, column_values, label_of
 from ..plan.reshape import (
     ColumnLabels,
     Covariance,
@@ -52,7 +52,7 @@ def pivot(ctx, tables, rowKey, columnKey, valueColumn):
     """pivot(rowKey, columnKey, valueColumn): https://docs.influxdata.com/flux/v0/stdlib/universe/pivot/
 
     The new columns come from the values the column-key columns can take, known at compile
-    time from the plan's sources (see plan/reshape.py for why and how).
+    time from the plan's sources (see plan/domains.py for why and how).
     """
     node = stream_of(ctx, tables)
     row_key = string_list(ctx, rowKey, "rowKey")
@@ -65,48 +65,20 @@ def pivot(ctx, tables, rowKey, columnKey, valueColumn):
         for c in cols:
             if not node.schema.has(c):
                 raise ctx.error(f"column {c!r} does not exist", arg)
-    domains = []
-    for c in column_key:
-        values = column_values(node, c)
-        if values is None:
-            raise ctx.unsupported(
-                f"the values of column {c!r} are not known at compile time, so the pivoted columns cannot be named "
-                "(pivot needs a csv.from/array.from source or a filter naming the values)",
-                "columnKey",
-            )
-        domains.append(values)
+    combos = column_rows(node, column_key)
+    if combos is None:
+        unknown = [c for c in column_key if column_values(node, c) is None] or list(column_key)
+        raise ctx.unsupported(
+            f"the values of column {unknown[0]!r} are not known at compile time, so the pivoted columns cannot be "
+            "named (pivot needs a csv.from/array.from source or a filter naming the values)",
+            "columnKey",
+        )
     types = tuple(node.schema.type_of(c) for c in column_key)
-    combos = _combinations(node, column_key, domains)
     seen: dict = {}
     for combo in combos:
         seen.setdefault(label_of(combo, types), combo)
     new_columns = tuple(seen.items())
     return Stream(Pivot(node, row_key, column_key, valueColumn, new_columns))
-
-
-def _combinations(node, column_key, domains) -> list[tuple]:
-    """Column-key value combinations in order of appearance: from the source rows when one
-    Literal table set holds every column-key column, else the cross product."""
-    if len(column_key) == 1:
-        return [(v,) for v in domains[0]]
-    from itertools import product
-
-    from ..plan.core import Literal
-
-    source = node
-    while not isinstance(source, Literal) and len(source.inputs) == 1 and all(source.inputs[0].schema.has(c) for c in column_key):
-        source = source.inputs[0]
-    if isinstance(source, Literal):
-        allowed = [set(d) for d in domains]
-        seen: dict = {}
-        for table in source.tables:
-            idx = [table.index(c) if c in table.labels else None for c in column_key]
-            for row in table.rows:
-                combo = tuple(row[i] if i is not None else None for i in idx)
-                if all(v in a for v, a in zip(combo, allowed)):
-                    seen.setdefault(combo, None)
-        return list(seen)
-    return list(product(*domains))
 
 
 def _fields_as_cols(ctx, tables):
