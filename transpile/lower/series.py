@@ -78,6 +78,12 @@ def epoch_ns(t: exp.Expression) -> exp.Expression:
     return sql.func("epoch_ns", t)
 
 
+def floor_to(x: exp.Expression, step: exp.Expression) -> exp.Expression:
+    """x rounded down to a multiple of step, in integers (also for negative x)."""
+    remainder = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=x.copy(), expression=step.copy())), expression=step.copy())), expression=step.copy())
+    return exp.Sub(this=x, expression=paren(remainder))
+
+
 def as_double(e: exp.Expression) -> exp.Expression:
     return sql.cast(e, FluxType.FLOAT)
 
@@ -297,7 +303,10 @@ def lower_hour_selection(lw: Lowerer, node: s.HourSelection) -> Relation:
     rel = lw.composable_input(node.input, node.input.step)
     time = rel.ref(node.time_column)
     if node.location not in ("UTC", ""):
-        time = sql.func("timezone", exp.Literal.string(node.location), exp.Cast(this=time, to=exp.DataType.build("TIMESTAMPTZ")))
+        # The instant as TIMESTAMPTZ from whole epoch seconds (exact, and independent of
+        # the session's TimeZone setting), then the wall clock in the location.
+        seconds = exp.IntDiv(this=paren(floor_to(epoch_ns(time), sql.number(1_000_000_000))), expression=sql.number(1_000_000_000))
+        time = sql.func("timezone", exp.Literal.string(node.location), sql.func("to_timestamp", seconds))
     hour = sql.func("hour", time)
     lo, hi = sql.number(node.start), sql.number(node.stop)
     if node.start <= node.stop:
@@ -403,10 +412,8 @@ def lower_interpolate_linear(lw: Lowerer, node: s.InterpolateLinear) -> Relation
 
     every = sql.number(node.every_ns)
     x, x_next, y, y_next = rel.ref("__x"), rel.ref("__x_next"), rel.ref("_value"), rel.ref("__y_next")
-    # The first window boundary after x0: x0 - ((x0 mod every) + every) mod every + every,
-    # in integers (exact; also for times before 1970).
-    offset = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=x.copy(), expression=every.copy())), expression=every.copy())), expression=every.copy())
-    first = exp.Add(this=exp.Sub(this=x.copy(), expression=paren(offset)), expression=every.copy())
+    # The first window boundary after x0 (the stop of x0's epoch-aligned window).
+    first = exp.Add(this=floor_to(x.copy(), every.copy()), expression=every.copy())
     grid = sql.func("generate_series", first, exp.Sub(this=x_next.copy(), expression=sql.number(1)), every.copy())
     gen = "__x_new"
     key = set(node.schema.key)
@@ -441,12 +448,6 @@ def lower_interpolate_linear(lw: Lowerer, node: s.InterpolateLinear) -> Relation
 # ------------------------------------------------------------------ timedMovingAverage
 
 WINDOW_START = "__window"
-
-
-def floor_to(x: exp.Expression, step: exp.Expression) -> exp.Expression:
-    """x rounded down to a multiple of step, in integers (also for negative x)."""
-    remainder = exp.Mod(this=paren(exp.Add(this=paren(exp.Mod(this=x.copy(), expression=step.copy())), expression=step.copy())), expression=step.copy())
-    return exp.Sub(this=x, expression=paren(remainder))
 
 
 @lowers(s.TimedMovingAverage)
