@@ -120,3 +120,46 @@ def test_a_failing_task_is_retried_and_keeps_the_real_error(tmp_path):
     runs = json.loads(cli("task", "runs", "broken", "--db", path, "--json").stdout)
     assert sorted(r["attempt"] for r in runs) == [1, 2, 3]
     assert all(r["status"] == "failed" and "2:6: from: bucket 'not-there' not found" in r["error"] for r in runs)
+
+
+def test_sigkill_of_a_real_scheduler_leaves_whole_windows_and_the_restart_completes(tmp_path, seed):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    path = str(tmp_path / "killed.duckdb")
+    write_data(path)
+    cli("task", "create", "--db", path, seed, "--now", "2024-01-01T00:00:00Z")
+    root = str(Path(__file__).parent.parent)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from runtime.cli.main import app; sys.argv[0] = 'flux2sql'; app()",
+         "scheduler", "--db", path, "--once", "--now", f"2024-01-01T0{HOURS}:00:00Z", "--workers", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
+        env={**os.environ, "PYTHONPATH": root},
+    )
+    try:
+        for line in child.stdout:
+            if "scheduled for 2024-01-01T02:00:00Z: started" in line:
+                break  # 01:00 committed; 02:00 has just started (compiling): kill it there
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    finally:
+        child.kill()
+    means = expected_means()
+    written = read_back(path)
+    runs = json.loads(cli("task", "runs", "cqinterval15m", "--db", path, "--json").stdout)
+    succeeded = {r["scheduled_for"] for r in runs if r["status"] == "success"}
+    assert "2024-01-01T01:00:00Z" in succeeded
+    assert any(r["status"] == "started" for r in runs)  # killed inside a run
+    for hour in range(1, HOURS + 1):
+        stop = f"2024-01-01T0{hour}:00:00Z"
+        window = [t for t in means if f"2024-01-01T0{hour - 1}:05:00Z" <= t <= stop]
+        present = [t for t in window if t in written]
+        # A window is all there (its run committed) or not at all.
+        assert present == (window if stop in succeeded else []), stop
+    out = cli("scheduler", "--db", path, "--once", "--now", f"2024-01-01T0{HOURS}:00:00Z")
+    assert out.exit_code == 0 and "was interrupted; its output was rolled back" in out.stdout
+    assert read_back(path) == pytest.approx(means)
+    runs = json.loads(cli("task", "runs", "cqinterval15m", "--db", path, "--json").stdout)
+    assert [r["status"] for r in runs if r["scheduled_for"] == "2024-01-01T02:00:00Z"] == ["success", "canceled"]
