@@ -29,6 +29,9 @@ from . import vectorized
 from .line_protocol import PRECISION_NS, LineError, Point, parse_line
 
 MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
+# DuckDB keeps what it reads and writes cached up to its memory limit (80 % of RAM by
+# default); a write caps it so that memory stays flat however large the input.
+WRITE_MEMORY_LIMIT = "1GB"
 _DELIMITERS = tuple(chr(c) for c in range(1, 9))
 
 
@@ -101,6 +104,8 @@ def _in_transaction(con, bucket, precision, now, skip_bad, batches) -> WriteResu
     if precision not in PRECISION_NS:
         raise ValueError(f"unknown precision {precision!r} (use ns, us, ms or s)")
     tmpdir = tempfile.mkdtemp(prefix="flux2sql-write-")
+    memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
     con.execute("BEGIN TRANSACTION")
     try:
         catalog = storage.ensure_bucket(con, bucket)
@@ -114,6 +119,7 @@ def _in_transaction(con, bucket, precision, now, skip_bad, batches) -> WriteResu
         raise
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+        con.execute(f"SET memory_limit = '{memory_limit}'")
     result = writer.result
     result.skipped, result.skipped_count = writer.errors.kept, writer.errors.count
     return result
