@@ -23,6 +23,7 @@ from .registry import flux_function
 from .streams import function_arg, record_columns, stream_of, string_list
 
 METHODS = ("inner", "left", "right", "full")
+_SAME_KEY = "both streams must have the same group key columns"
 
 
 def _row(node, prefix: str) -> RowRecord:
@@ -33,7 +34,7 @@ def _types(columns: list[tuple[str, Scalar]]) -> tuple[FluxType, ...]:
     return tuple(scalar_type(e) or FluxType.STRING for _, e in columns)
 
 
-@flux_function("universe", pipe=None)
+@flux_function("universe", pipe=None, partial="renaming and keys are decided per stream, not per table pair")
 def join(ctx, tables, on=None, method="inner"):
     """The classic join of two named streams (see module docstring)."""
     if not isinstance(tables, Record) or len(tables.fields) != 2:
@@ -137,7 +138,7 @@ def _join_tables(ctx, left, right, on, as_, method, flux_name="join.tables"):
     return Stream(node)
 
 
-@flux_function("join", pipe="left")
+@flux_function("join", pipe="left", partial=_SAME_KEY)
 def tables(ctx, left, right, on, as_, method):
     """join.tables(left, right, on, as, method)."""
     return _join_tables(ctx, left, right, on, as_, method)
@@ -152,16 +153,16 @@ def _method(method: str):
 
 
 for _m in METHODS:
-    flux_function("join", name=_m, pipe="left")(_method(_m))
+    flux_function("join", name=_m, pipe="left", partial=_SAME_KEY)(_method(_m))
 
 
-@flux_function("join", name="time", pipe="left")
+@flux_function("join", name="time", pipe="left", partial=_SAME_KEY)
 def time(ctx, left, right, as_, method="inner"):
     """join.time(left, right, as, method): join.tables with on: (l, r) => l._time == r._time."""
     return _join_tables(ctx, left, right, [("_time", "_time")], as_, method, flux_name="join.time")
 
 
-@flux_function("experimental", name="join", pipe=None)
+@flux_function("experimental", name="join", pipe=None, partial=_SAME_KEY)
 def experimental_join(ctx, left, right, fn):
     """experimental.join(left, right, fn: (left, right) => record): inner join on group key and _time."""
     lnode, rnode = stream_of(ctx, left, "left"), stream_of(ctx, right, "right")
@@ -178,4 +179,4 @@ def experimental_join(ctx, left, right, fn):
 
 # internal/promql.join is experimental.join under another name.
 # https://docs.influxdata.com/flux/v0/stdlib/internal/promql/join/
-flux_function("internal/promql", name="join", pipe=None)(experimental_join)
+flux_function("internal/promql", name="join", pipe=None, partial=_SAME_KEY)(experimental_join)

@@ -60,7 +60,7 @@ def _classify(field: str, e: Scalar):
     return None
 
 
-@flux_function("universe")
+@flux_function("universe", partial="reducers must be sums, products, counts, max/min, last values or expressions of those")
 def reduce(ctx, tables, fn, identity):
     node = stream_of(ctx, tables)
     fn = function_arg(ctx, fn, "fn")

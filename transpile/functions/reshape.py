@@ -47,7 +47,7 @@ def _int_arg(ctx, value, arg: str, minimum: int | None = None) -> int:
 # ---------------------------------------------------------------- pivot
 
 
-@flux_function("universe")
+@flux_function("universe", partial="the column-key values must be knowable at compile time (csv/array sources, equality filters)")
 def pivot(ctx, tables, rowKey, columnKey, valueColumn):
     """pivot(rowKey, columnKey, valueColumn): https://docs.influxdata.com/flux/v0/stdlib/universe/pivot/
 
@@ -89,8 +89,9 @@ def _fields_as_cols(ctx, tables):
     return pivot(ctx, tables, ["_time"], ["_field"], "_value")
 
 
-flux_function("influxdata/influxdb/schema", name="fieldsAsCols")(_fields_as_cols)
-flux_function("influxdata/influxdb/v1", name="fieldsAsCols")(_fields_as_cols)
+_FIELDS_KNOWN = "the _field values must be knowable at compile time, as for pivot"
+flux_function("influxdata/influxdb/schema", name="fieldsAsCols", partial=_FIELDS_KNOWN)(_fields_as_cols)
+flux_function("influxdata/influxdb/v1", name="fieldsAsCols", partial=_FIELDS_KNOWN)(_fields_as_cols)
 
 
 # ---------------------------------------------------------------- keys, columns, distinct
@@ -151,7 +152,7 @@ def mode(ctx, tables, column="_value"):
     return Stream(Mode(node, _column_arg(ctx, node, column)))
 
 
-@flux_function("universe")
+@flux_function("universe", partial="pos: -1 (random start) starts at row 0")
 def sample(ctx, tables, n, pos=-1):
     """sample(n, pos): every n-th row of each table from row `pos` (0-based).
 
