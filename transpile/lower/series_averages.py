@@ -19,6 +19,7 @@ from .lowerer import Lowerer, lowers
 from .relation import Relation
 from .series import (
     after_first_rows,
+    previous_non_null,
     as_double,
     case,
     in_table,
@@ -170,7 +171,7 @@ def exponential_average(lw: Lowerer, rel: Relation, node: s.MovingAverage, count
 
 # ------------------------------------------------------------------ momentum indicators
 
-STEP, UP, DOWN = "__x_step", "__x_up", "__x_down"
+STEP = "__x_step"
 
 
 def with_steps(lw: Lowerer, node, columns) -> Relation:
@@ -254,41 +255,56 @@ def lower_kaufmans_ama(lw: Lowerer, node: s.KaufmansAMA) -> Relation:
 
 @lowers(s.RelativeStrengthIndex)
 def lower_relative_strength_index(lw: Lowerer, node: s.RelativeStrengthIndex) -> Relation:
-    """https://docs.influxdata.com/flux/v0/stdlib/universe/relativestrengthindex/ — from
-    the (n+1)-th row: 100 - 100 / (1 + gain / loss), where gain and loss start as the
-    means of the rises and falls of the first n steps and then follow Wilder's smoothing
-    avg = (previous * (n - 1) + step) / n."""
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/relativestrengthindex/ —
+    100 - 100 / (1 + gain / loss) from the (n+1)-th row. As Flux computes it: each
+    non-null value rises or falls from the previous non-null value (from 0 for the first);
+    gain and loss are the running means of the rises and falls over the first n rows,
+    then follow Wilder's smoothing `step * k + previous * (1 - k)` with k = 1/n; a null
+    row leaves them unchanged (null before any value). A table of n rows or fewer gives
+    its last row with the index so far."""
     n = node.n
-    rel = with_steps(lw, node, node.targets)
+    k = 1 / float(n)
+    rel = lw.composable_input(node.input, node.input.step)
     extra, seed, step = {}, {}, {}
     for i, label in enumerate(node.targets):
-        up, down = ups_and_downs(rel, node, label, n)
-        st = rel.ref(f"{STEP}_{label}")
-        extra[f"{UP}{i}"] = sql.func("greatest", st.copy(), sql.literal(0.0))
-        extra[f"{DOWN}{i}"] = sql.func("greatest", exp.Neg(this=st.copy()), sql.literal(0.0))
-        extra[f"__x_up_mean{i}"] = exp.Div(this=up, expression=sql.literal(float(n)))
-        extra[f"__x_down_mean{i}"] = exp.Div(this=down, expression=sql.literal(float(n)))
-        for name, moved in ((f"__gain{i}", f"{UP}{i}"), (f"__loss{i}", f"{DOWN}{i}")):
-            seed[name] = sql.col(f"__x_{'up' if 'gain' in name else 'down'}_mean{i}", "b")
-            step[name] = exp.Div(
-                this=paren(exp.Add(
-                    this=exp.Mul(this=sql.col(name, "r"), expression=sql.literal(float(n - 1))),
-                    expression=sql.col(moved, "b"),
-                )),
-                expression=sql.literal(float(n)),
+        x = as_double(rel.ref(label))
+        before = exp.Coalesce(this=previous_non_null(rel, node, x.copy()), expressions=[sql.literal(0.0)])
+        extra[f"__x_value{i}"] = x
+        extra[f"__x_rise{i}"] = sql.func("greatest", exp.Sub(this=x.copy(), expression=before), sql.literal(0.0))
+        extra[f"__x_fall{i}"] = sql.func("greatest", exp.Sub(this=before.copy(), expression=x.copy()), sql.literal(0.0))
+        row_null = is_null(sql.col(f"__x_value{i}", "b"))
+        seen = sql.col(f"__seen{i}", "r")
+        seed[f"__seen{i}"] = case((row_null.copy(), sql.literal(0.0)), default=sql.literal(1.0))
+        step[f"__seen{i}"] = case((row_null.copy(), seen.copy()), default=sql.func("least", exp.Add(this=seen.copy(), expression=sql.literal(1.0)), sql.literal(float(n))))
+        for state, moved in ((f"__gain{i}", f"__x_rise{i}"), (f"__loss{i}", f"__x_fall{i}")):
+            previous, move = sql.col(state, "r"), sql.col(moved, "b")
+            seed[state] = move.copy()
+            step[state] = case(
+                (row_null.copy(), previous.copy()),
+                (exp.EQ(this=seen.copy(), expression=sql.literal(0.0)), move.copy()),
+                (exp.LTE(this=sql.col(POSITION, "b"), expression=sql.number(n)),
+                 exp.Div(this=paren(exp.Add(this=exp.Mul(this=previous.copy(), expression=seen.copy()), expression=move.copy())),
+                         expression=paren(exp.Add(this=seen.copy(), expression=sql.literal(1.0))))),
+                default=exp.Add(this=exp.Mul(this=move.copy(), expression=sql.literal(k)),
+                                expression=exp.Mul(this=previous.copy(), expression=sql.literal(1.0 - k))),
             )
     base = numbered(lw, rel, node, extra)
-    states = recurrence(lw, base, node, n + 1, seed, step)
+    states = recurrence(lw, base, node, 1, seed, step)
     out = joined_with_states(base, states)
-    out.columns = {k: v for k, v in out.columns.items() if not k.startswith(STEP)}
+    short = exp.LTE(this=sql.col(COUNT, "b"), expression=sql.number(n))
     for i, label in enumerate(node.targets):
         gain, loss = sql.col(f"__gain{i}", "e"), sql.col(f"__loss{i}", "e")
-        strength = exp.Div(this=gain, expression=loss)
-        out.columns[label] = exp.Sub(
+        index = exp.Sub(
             this=sql.literal(100.0),
-            expression=exp.Div(this=sql.literal(100.0), expression=paren(exp.Add(this=sql.literal(1.0), expression=strength))),
+            expression=exp.Div(this=sql.literal(100.0), expression=paren(exp.Add(this=sql.literal(1.0), expression=exp.Div(this=gain, expression=loss)))),
         )
-    out.where.append(exp.GT(this=sql.col(POSITION, "b"), expression=sql.number(n)))
+        nothing_yet = exp.EQ(this=sql.col(f"__seen{i}", "e"), expression=sql.literal(0.0))
+        # Before any value Flux divides 0 by 0 for a short table, and gives null otherwise.
+        out.columns[label] = case((nothing_yet, case((short.copy(), sql.literal(float("nan"))))), default=index)
+    out.where.append(exp.Or(
+        this=exp.GT(this=sql.col(POSITION, "b"), expression=sql.number(n)),
+        expression=paren(exp.And(this=short.copy(), expression=exp.EQ(this=sql.col(POSITION, "b"), expression=sql.col(COUNT, "b")))),
+    ))
     return out
 
 
