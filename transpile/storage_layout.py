@@ -51,7 +51,7 @@ FIELD_TYPES = tuple(FIELD_SQL_TYPES)
 # Schema names a bucket cannot take as is: DuckDB's own catalogs and schemas, the catalog
 # schema and the alias of the database. Such a bucket gets the suffix "_bucket".
 RESERVED_SCHEMAS = frozenset(
-    {CATALOG_SCHEMA, DATABASE_ALIAS, "system", "temp", "memory", "information_schema", "pg_catalog"}
+    {CATALOG_SCHEMA, DATABASE_ALIAS, "_tasks", "system", "temp", "memory", "information_schema", "pg_catalog"}
 )
 
 

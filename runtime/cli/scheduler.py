@@ -12,7 +12,6 @@ import threading
 import time
 from typing import Optional
 
-import duckdb
 import typer
 
 from transpile.timefmt import format_rfc3339
@@ -70,6 +69,8 @@ def scheduler(
         on_event=on_event,
         log=log,
     )
+    import duckdb
+
     with stop_on_signals(runner.stop):
         try:
             if once:
