@@ -90,6 +90,12 @@ def test_the_shared_seed_task_files():
         ("x = 2020-02-30", (1, 5), "invalid date-time literal 2020-02-30: no such day", None),
         ("x = 99999999999999999999", (1, 5), "invalid integer literal 99999999999999999999: out of range for a 64-bit integer", None),
         ("x = a\x00", (1, 6), "unexpected character U+0000", None),
+        ("x = {a == 1}", (1, 8), "expected ':', ',' or '}' to close '{' opened at 1:5, got '=='", "name: value"),
+        ("x = a =! b", (1, 7), "unexpected '='", "'!='"),
+        ("x = a =< b", (1, 7), "unexpected '='", "'<='"),
+        ("x = a => b", (1, 7), "unexpected '=>'", "'>='"),
+        ("@ x = 1", (1, 1), "unexpected character '@'", "@name"),
+        (".a = 1", (1, 1), "expected an expression, got '.'", "label"),
     ],
 )
 def test_error_messages(source, position, message, hint):

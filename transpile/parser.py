@@ -105,12 +105,13 @@ _TOKEN = re.compile(
     |(?P<FLOAT>{_DIGIT}+\.{_DIGIT}*|\.{_DIGIT}+)
     |(?P<INT>{_DIGIT}+)
     |(?P<IDENT>[^\W\d]\w*)
+    |(?P<ATTRIBUTE>@[^\W\d]\w*)
     |(?P<STRING>"(?:[^"\\$]|\\[nrt\\"]|\\\$\{{|\\x[0-9A-Fa-f]{{2}}|\$[^{{"])*\$?")
     |(?P<quote>")
     |(?P<slash>/)
     |(?P<lbrace>\{{)
     |(?P<rbrace>\}})
-    |(?P<op>==|!=|<=|>=|=~|!~|=>|<-|\|>|[-+*%^=<>()\[\],:.?@])
+    |(?P<op>==|!=|<=|>=|=~|!~|=>|<-|\|>|[-+*%^=<>()\[\],:.?])
     """,
     re.VERBOSE,
 )
@@ -302,6 +303,7 @@ _CHARACTER_HINTS = {
     "|": "a pipe is written '|>'",
     "!": "Flux writes logical NOT as 'not' (comparisons are '!=' and '!~')",
     "'": "Flux strings use double quotes: \"...\"",
+    "@": "an attribute is written '@name' or '@name(...)'",
     "`": "Flux strings use double quotes: \"...\"",
     ";": "Flux needs no ';' between statements: remove it",
     "#": "Flux comments start with '//'",
@@ -497,9 +499,9 @@ class _AstBuilder:
         return tuple(children)
 
     def attribute(self, children):
-        at, name, params = children
+        name, params = children
         params = params or ()
-        return ast.Attribute(name.name, params, span=_span(at, name if not params else params[-1]))
+        return ast.Attribute(name.value[1:], params, span=_span(name, name if not params else params[-1]))
 
     def attribute_parameters(self, children):
         return tuple(c for c in children if isinstance(c, Node))
@@ -931,11 +933,19 @@ def _hint(tok: Token, acceptable: set[str], scan: _Scan) -> str | None:
     """A suggestion for the mistakes people make most (Flux is not SQL, nor JavaScript)."""
     if tok.type == "IDENT" and tok.value in _WORD_HINTS:
         return _WORD_HINTS[tok.value]
-    before = scan.source[tok.start_pos - 1] if tok.type != "$END" and tok.start_pos else ""
+    source = scan.source
+    before = source[tok.start_pos - 1] if tok.type != "$END" and tok.start_pos else ""
+    after = source[tok.end_pos:tok.end_pos + 1] if tok.type != "$END" else ""
+    if tok.type in ("EQUAL", "EQ") and "COLON" in acceptable:
+        return "record properties and call arguments are written 'name: value'"
     if tok.type == "EQUAL":
-        if "COLON" in acceptable:
-            return "record properties and call arguments are written 'name: value'"
+        if after == "!":
+            return "'not equal' is written '!='"
+        if after == "<":
+            return "'less or equal' is written '<='"
         return "compare with '==' ('=' only assigns a variable)"
+    if tok.type == "ARROW" and "STAR" in acceptable:
+        return "'greater or equal' is written '>='"
     if tok.type == "MORETHAN" and before == "-":
         return "a function literal is written '(r) => ...'"
     if tok.type == "MORETHAN" and before == "<":
