@@ -67,10 +67,14 @@ def lower_join(lw: Lowerer, node: Join) -> Relation:
     join = exp.Join(this=right_table, on=sql.and_all(conds), side=join_side) if join_side else exp.Join(this=right_table, on=sql.and_all(conds))
     columns = {label: lower_scalar(expr, resolve) for label, expr in node.columns}
     # Flux merges both sides sorted by the `on` columns, then in input order.
-    order = [sql.ordered(exp.Coalesce(this=side(lc, lcols, "l"), expressions=[side(rc, rcols, "r")])) for lc, rc in node.on]
+    inner = node.method == "inner"
+    order = [sql.ordered(side(lc, lcols, "l") if inner else exp.Coalesce(this=side(lc, lcols, "l"), expressions=[side(rc, rcols, "r")]))
+             for lc, rc in node.on]
     order += [sql.ordered(sql.col(SEQ, "l"), nulls_first=False), sql.ordered(sql.col(SEQ, "r"), nulls_first=False)]
     columns[SEQ] = sql.over(exp.RowNumber(), [], order)
     source = exp.Table(this=sql.ident(lname), alias=exp.TableAlias(this=sql.ident("l")))
     rel = Relation(source=source, columns=columns, joins=[join], has_window=True)
-    rel.where.append(exp.Not(this=exp.Is(this=exp.Coalesce(this=sql.col(SEQ, "l"), expressions=[sql.col(SEQ, "r")]), expression=exp.Null())))
+    if not inner:  # an unmatched placeholder row of either side is no row
+        rel.where.append(exp.Not(this=exp.Is(this=exp.Coalesce(this=sql.col(SEQ, "l"), expressions=[sql.col(SEQ, "r")]),
+                                             expression=exp.Null())))
     return rel
