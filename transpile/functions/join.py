@@ -23,7 +23,7 @@ from .registry import flux_function
 from .streams import function_arg, record_columns, stream_of, string_list
 
 METHODS = ("inner", "left", "right", "full")
-_SAME_KEY = "both streams must have the same group key columns"
+_SAME_KEY = "a full join needs both streams to have the same group key columns"
 
 
 def _row(node, prefix: str) -> RowRecord:
@@ -123,13 +123,16 @@ def _join_tables(ctx, left, right, on, as_, method, flux_name="join.tables"):
     if method not in METHODS:
         raise ctx.error(f"method must be one of {', '.join(METHODS)}", "method")
     lnode, rnode = stream_of(ctx, left, "left"), stream_of(ctx, right, "right")
-    if set(lnode.schema.key) != set(rnode.schema.key):
-        raise ctx.unsupported("left and right must have the same group key columns", "right")
+    # Tables with different key columns never have the same group key, so they never meet;
+    # with the same key on every output table that is expressible unless both sides remain.
+    if set(lnode.schema.key) != set(rnode.schema.key) and method == "full":
+        raise ctx.unsupported("a full join of streams with different group key columns is not supported", "method")
     pairs = on if isinstance(on, list) else _equalities(ctx, _call_two(ctx, on, ("l", "r"), lnode, rnode, "on"), "on")
     result = _call_two(ctx, as_, ("l", "r"), lnode, rnode, "as")
     columns = record_columns(ctx, result, "as")
     labels = [c for c, _ in columns]
-    key = tuple(k for k in lnode.schema.key if k in labels)
+    keyed = rnode if method == "right" else lnode
+    key = tuple(k for k in keyed.schema.key if k in labels)
     for k in key:
         expr = dict(columns)[k]
         if not (isinstance(expr, Col) and expr.name in (LEFT + k, RIGHT + k)):

@@ -37,7 +37,10 @@ def lower_join(lw: Lowerer, node: Join) -> Relation:
     rname = _as_table(lw, node.right, node.step + "_right")
     lcols = set(node.left.schema.labels)
     rcols = set(node.right.schema.labels)
-    shared_key = node.left.schema.key if node.match_key else ()
+    keyed = node.right if node.method == "right" else node.left
+    shared_key = keyed.schema.key if node.match_key else ()
+    # Tables whose key columns differ never have the same group key: no pair meets.
+    never = node.match_key and set(node.left.schema.key) != set(node.right.schema.key)
 
     def side(label: str, columns: set, alias: str) -> exp.Expression:
         return sql.col(label, alias) if label in columns or label == SEQ else sql.null()
@@ -57,7 +60,9 @@ def lower_join(lw: Lowerer, node: Join) -> Relation:
 
     conds = [exp.Not(this=exp.Is(this=sql.col(SEQ, "l"), expression=exp.Null())),
              exp.Not(this=exp.Is(this=sql.col(SEQ, "r"), expression=exp.Null()))]
-    for k in shared_key:
+    if never:
+        conds.append(exp.false())
+    for k in () if never else shared_key:
         conds.append(exp.NullSafeEQ(this=side(k, lcols, "l"), expression=side(k, rcols, "r")))
     for lc, rc in node.on:
         # "Null values are not considered equal when comparing column values" (join docs).
