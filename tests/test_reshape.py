@@ -188,7 +188,7 @@ def test_join_tables_of_streams_with_different_key_columns_never_match():
             'left = array.from(rows: [{_time: 2024-01-01T00:00:00Z, k: 1, g: "x", v: 1}]) |> group(columns: ["k", "g"])\n'
             'right = array.from(rows: [{_time: 2024-01-01T00:00:00Z, k: 1, w: 2}]) |> group(columns: ["k"])\n'
             'join.{m}(left: left, right: right, on: (l, r) => l._time == r._time,'
-            ' as: (l, r) => ({{_time: l._time, k: l.k, g: l.g, v: l.v, w: r.w}}))')
-    assert [[(r["v"], r["w"]) for r in t] for t in run(body.format(m="left"))["_result"]] == [[(1, None)]]
-    assert run(body.format(m="inner")).get("_result", []) == []
-    assert "full join" in error_of(body.format(m="full"))
+            ' as: (l, r) => ({_time: l._time, k: l.k, g: l.g, v: l.v, w: r.w}))')
+    assert [[(r["v"], r["w"]) for r in t] for t in run(body.replace("{m}", "left"))["_result"]] == [[(1, None)]]
+    assert run(body.replace("{m}", "inner")).get("_result", []) == []
+    assert "full join" in error_of(body.replace("{m}", "full"))
