@@ -323,7 +323,12 @@ def window(
     stopColumn="_stop",
     createEmpty=False,
 ):
-    """window(): split tables into windows aligned to the Unix epoch (plus offset)."""
+    """window(): split tables into windows aligned to the Unix epoch (plus offset), on the
+    wall clock of `location` (default: option location).
+    https://docs.influxdata.com/flux/v0/stdlib/universe/window/
+    """
+    from .timezone import location_of
+
     node = stream_of(ctx, tables)
     if every is None and period is None:
         raise ctx.error("give every or period")
@@ -333,11 +338,12 @@ def window(
     inf = every == INF
     if not inf and (every.is_negative or every.is_zero):
         raise ctx.error("every must be positive", "every")
-    if not inf and not every.is_fixed == offset.is_fixed and not offset.is_zero:
-        pass
+    zone, zone_offset = location_of(ctx, location)
+    # A fixed location offset shifts the wall clock: the same as shifting the windows back.
+    offset = offset - Duration(0, zone_offset)
     return Stream(
         Window(node, every, period, _normal_offset(offset, every), bool(createEmpty), timeColumn, startColumn, stopColumn,
-               every_inf=inf)
+               location=zone, every_inf=inf)
     )
 
 
@@ -366,7 +372,7 @@ def aggregateWindow(
 
     https://docs.influxdata.com/flux/v0/stdlib/universe/aggregatewindow/
     """
-    windowed = window(ctx, tables, every=every, period=period, offset=offset, createEmpty=createEmpty)
+    windowed = window(ctx, tables, every=every, period=period, offset=offset, location=location, createEmpty=createEmpty)
     aggregated = ctx.call(function_arg(ctx, fn, "fn"), {"column": column}, pipe=windowed)
     if not isinstance(aggregated, Stream):
         raise ctx.error("fn must return a stream of tables", "fn")

@@ -81,14 +81,21 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.Aggregate, window: p.
     start_col, stop_col = window.start_column, window.stop_column
     others = [k for k in node.schema.key if k not in (start_col, stop_col)]
     tables = exp.select(*[sql.col(k) for k in others]).from_(sql.ident(name)).distinct() if others else None
-    first = window_start(window, sql.time_literal(bounds[0]))
     last = (bounds[1] - 1) // 1000 * 1000  # window starts are whole microseconds
-    series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
+    if window.location == "UTC":
+        first = window_start(window, sql.time_literal(bounds[0]))
+        series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
+    else:
+        # Windows follow the local wall clock (a local day may last 23 or 25 hours).
+        first = local_window_start(window, to_local(sql.time_literal(bounds[0]), window.location))
+        series = sql.func("generate_series", first, to_local(sql.time_literal(last), window.location), duration_sql(window.every))
     grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
     w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
+    if window.location != "UTC":
+        w = from_local(sql.col("__window", "grid"), window.location)
     grid_cols = {k: sql.col(k, "tables") for k in others}
     grid_cols[start_col] = sql.func("greatest", w, sql.time_literal(bounds[0]))
-    grid_cols[stop_col] = sql.func("least", add_duration(w.copy(), window.period), sql.time_literal(bounds[1]))
+    grid_cols[stop_col] = sql.func("least", window_stop(window, w.copy()), sql.time_literal(bounds[1]))
     grid = exp.select(*[sql.alias(e, k) for k, e in grid_cols.items()])
     if tables is not None:
         grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))))
@@ -157,13 +164,42 @@ def add_duration(t: exp.Expression, d: Duration) -> exp.Expression:
     return exp.Add(this=t, expression=duration_sql(d))
 
 
+def to_local(t: exp.Expression, zone: str) -> exp.Expression:
+    """The wall clock of instant `t` in `zone` (a TIMESTAMP, microseconds)."""
+    return sql.func("timezone", exp.Literal.string(zone), exp.Cast(this=t, to=exp.DataType.build("TIMESTAMPTZ")))
+
+
+def from_local(local: exp.Expression, zone: str) -> exp.Expression:
+    """The instant (TIMESTAMP_NS) at wall clock `local` in `zone`; epoch_ns keeps it
+    independent of the session's time zone."""
+    return sql.func("make_timestamp_ns", sql.func("epoch_ns", sql.func("timezone", exp.Literal.string(zone), local)))
+
+
+def window_stop(window: p.Window, start: exp.Expression) -> exp.Expression:
+    """The end of the window starting at `start` (`period` later on the wall clock)."""
+    if window.location == "UTC":
+        return add_duration(start, window.period)
+    return from_local(add_duration(to_local(start, window.location), window.period), window.location)
+
+
 EPOCH = sql.cast(exp.Literal.string("1970-01-01"), FluxType.TIME)
 
 
 def window_start(window: p.Window, t: exp.Expression) -> exp.Expression:
-    """The start of the window holding time `t`: epoch-aligned buckets shifted by offset."""
+    """The start of the window holding time `t`: epoch-aligned buckets shifted by offset,
+    counted on the wall clock of the window's location (Flux's days follow local midnight)."""
     origin = EPOCH.copy() if window.offset.is_zero else add_duration(EPOCH.copy(), window.offset)
-    return sql.cast(sql.func("time_bucket", duration_sql(window.every), t, origin), FluxType.TIME)
+    if window.location == "UTC":
+        return sql.cast(sql.func("time_bucket", duration_sql(window.every), t, origin), FluxType.TIME)
+    return from_local(local_window_start(window, to_local(t, window.location)), window.location)
+
+
+def local_window_start(window: p.Window, local: exp.Expression) -> exp.Expression:
+    """The wall-clock start of the window holding wall-clock time `local`."""
+    origin = exp.Cast(this=exp.Literal.string("1970-01-01"), to=exp.DataType.build("TIMESTAMP"))
+    if not window.offset.is_zero:
+        origin = add_duration(origin, window.offset)
+    return sql.func("time_bucket", duration_sql(window.every), local, origin)
 
 
 @lowers(p.Window)
@@ -180,7 +216,7 @@ def lower_window(lw: Lowerer, node: p.Window) -> Relation:
         raise FluxUnsupportedError("window(period:) different from every is not supported yet")
     t = rel.ref(node.time_column)
     start = window_start(node, t)
-    stop = add_duration(start.copy(), node.period)
+    stop = window_stop(node, start.copy())
     columns = dict(rel.columns)
     if node.input.schema.has(node.start_column) and node.input.schema.has(node.stop_column):
         start = sql.func("greatest", start, rel.ref(node.start_column))
