@@ -226,6 +226,9 @@ TRICKY = [
     "uni,tag=🍭 s=\"Launch 🚀\",x=1 13",
     "neg f=1 -1700000000",
     "q,t=\"quoted\" s=\"a=b\" 14",                  # '=' inside a string, quotes in a tag value
+    "tabs s=\"a\tb\" 15",                              # a control character inside a string
+    "m,t=a f=1,g=2 16",                                # a second shape of measurement m
+    "m,t=a,u=b h=1i 17",                               # ... and a third
 ]
 
 
@@ -261,6 +264,8 @@ BAD_LINES = [
     ("m", "missing field set"),
     ("m,t=1,t=2 f=1", "duplicate tag key"),
     ("_m f=1", "cannot begin with '_'"),
+    ("m,t=a\tb f=1 1", "invalid character"),
+    ("m f=1\t1", "invalid"),
 ]
 
 
@@ -300,3 +305,31 @@ def test_chunked_input_keeps_line_numbers(monkeypatch):
         lines[150] = "m f=150 150"
         db.write(io.BytesIO("\n".join(lines).encode()), bucket="b")
         assert len(stored_points(db)) == 200
+
+
+def test_number_checks_match_the_grammar_exactly():
+    """The fast path trusts DuckDB's casts plus a few checks; over every short string of
+    the characters that matter, they accept exactly line protocol's numbers."""
+    import itertools
+    import math
+    import re
+
+    import duckdb
+
+    from runtime.ingest import vectorized
+
+    float_re = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)")
+    alphabet = "07.eE+-_xinf"
+    values = ["".join(t) for n in range(1, 5) for t in itertools.product(alphabet, repeat=n)]
+    values += ["infinity", "-inf", "NaN", "1e999", "0x1f", "١٢", "9223372036854775808", "18446744073709551616"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v AS SELECT unnest($1) AS s", [values])
+    rows = con.execute(
+        f"SELECT s, {vectorized._float('s', False)}, {vectorized._int('s || ' + chr(39) + 'i' + chr(39), False)}, "
+        f"{vectorized._uint('s || ' + chr(39) + 'u' + chr(39), False)} FROM v"
+    ).fetchall()
+    for s, as_float, as_int, as_uint in rows:
+        float_ok = as_float is not None and math.isfinite(as_float)
+        assert float_ok == (bool(float_re.fullmatch(s)) and math.isfinite(float(s))), s
+        assert (as_int is not None) == bool(re.fullmatch(r"-?[0-9]+", s) and -(2**63) <= int(s) < 2**63), s
+        assert (as_uint is not None) == bool(re.fullmatch(r"[0-9]+", s) and int(s) < 2**64), s
