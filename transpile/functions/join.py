@@ -165,12 +165,11 @@ def time(ctx, left, right, as_, method="inner"):
     return _join_tables(ctx, left, right, [("_time", "_time")], as_, method, flux_name="join.time")
 
 
-@flux_function("experimental", name="join", pipe=None, partial=_SAME_KEY)
+@flux_function("experimental", name="join", pipe=None)
 def experimental_join(ctx, left, right, fn):
-    """experimental.join(left, right, fn: (left, right) => record): inner join on group key and _time."""
+    """experimental.join(left, right, fn: (left, right) => record): inner join on group key and _time
+    (streams with different key columns have no pair to join)."""
     lnode, rnode = stream_of(ctx, left, "left"), stream_of(ctx, right, "right")
-    if set(lnode.schema.key) != set(rnode.schema.key):
-        raise ctx.unsupported("left and right must have the same group key columns", "right")
     result = _call_two(ctx, fn, ("left", "right"), lnode, rnode, "fn")
     columns = record_columns(ctx, result, "fn")
     labels = [c for c, _ in columns]
@@ -182,4 +181,4 @@ def experimental_join(ctx, left, right, fn):
 
 # internal/promql.join is experimental.join under another name.
 # https://docs.influxdata.com/flux/v0/stdlib/internal/promql/join/
-flux_function("internal/promql", name="join", pipe=None, partial=_SAME_KEY)(experimental_join)
+flux_function("internal/promql", name="join", pipe=None)(experimental_join)
