@@ -140,7 +140,6 @@ class _LineParser:
             if self.pos == len(text) or text[self.pos] != "=":
                 raise self.error(f"missing '=' after tag key {key!r}")
             self.pos += 1
-            value_start = self.pos
             match = _KEY.match(text, self.pos)
             if match is None:
                 if self.pos < len(text) and text[self.pos] == "=":
@@ -154,7 +153,6 @@ class _LineParser:
             if key in tags:
                 raise self.error(f"duplicate tag key {key!r}", start)
             tags[key] = _UNESCAPE_KEY.sub(r"\1", match.group())
-            del value_start
         return tuple(sorted(tags.items()))
 
     def field_set(self) -> tuple[tuple[str, FluxType, object], ...]:

@@ -90,14 +90,6 @@ class Shape:
     def tag_keys(self) -> tuple[str, ...]:
         return tuple(k for k, _ in self.tags)
 
-    @property
-    def prefix(self) -> str:
-        """How the measurement's lines start in the chunk (escape pairs restored)."""
-        raw = self.raw_measurement
-        for pair, stand_in in ESCAPES:
-            raw = raw.replace(stand_in, pair)
-        return raw
-
 
 def learn_shape(line: str | None) -> Shape | None:
     """The shape of a sample line, or None when such a line is not for the fast path."""

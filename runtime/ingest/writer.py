@@ -375,8 +375,6 @@ class _BatchWriter:
         self.result.values += storage.merge_rows(self.con, layout, st.table, tags, fields)
 
     def _stage_points(self, measurement: str, st: _Staged, points: list[Point], layout: MeasurementLayout) -> None:
-        from runtime.storage import quote
-
         existing = {r[0] for r in self.con.execute(
             "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp'", [st.table]
         ).fetchall()}
@@ -395,7 +393,6 @@ class _BatchWriter:
             if name not in existing:
                 self.con.execute(f"ALTER TABLE {st.table} ADD COLUMN {name} {column.sql_type}")
             cols.append(f"CAST(fields[${name}] AS {column.sql_type}) AS {name}")
-        del quote
         self.con.execute(
             f"INSERT INTO {st.table} BY NAME SELECT {', '.join(cols)} FROM lp_points WHERE m = $m", params
         )
