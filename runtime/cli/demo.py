@@ -23,7 +23,8 @@ def demo_cmd() -> None:
     task = examples.joinpath("seed_task.flux").read_text()
     with Database() as db:
         written = db.write(examples.joinpath("telegraf.lp").read_text(), bucket="telegraf/default")
-        typer.echo(f"# 1. Loaded the bundled data into bucket telegraf/default: {written}")
+        typer.echo(f"# 1. Loaded {written.points} points ({written.values} field values) of bundled data "
+                   "into bucket telegraf/default.")
         typer.echo("\n# 2. The example task (InfluxDB's 'Write an InfluxDB task' page):\n")
         typer.echo(task)
         typer.echo(f"# 3. Its SQL, with now() = {DEMO_NOW} (the run at the top of the hour):\n")
