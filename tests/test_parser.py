@@ -265,6 +265,13 @@ def test_comments_anywhere():
     assert file.body[3].init == ast.StringLiteral("// not a comment")
 
 
+def test_line_endings_and_tabs():
+    file = parse("x = 1\r\n\ty\t= (\r\n  2)\r\n")
+    assert file.body[1].init == ast.IntegerLiteral(2)
+    assert (file.body[1].span.line, file.body[1].span.column) == (2, 2)
+    assert (file.body[1].init.span.line, file.body[1].init.span.column) == (2, 6)
+
+
 # ---------------------------------------------------------------- spans
 
 

@@ -95,6 +95,9 @@ def test_the_shared_seed_task_files():
         ("x = a =< b", (1, 7), "unexpected '='", "'<='"),
         ("x = a => b", (1, 7), "unexpected '=>'", "'>='"),
         ("@ x = 1", (1, 1), "unexpected character '@'", "@name"),
+        ("\ufeffx = 1", (1, 1), "unexpected character U+FEFF", "byte order mark"),
+        ("x =\u00a01", (1, 4), "unexpected character U+00A0", "plain space"),
+        ("x = \u201cabc\u201d", (1, 5), "unexpected character '\u201c'", "plain double quotes"),
         (".a = 1", (1, 1), "expected an expression, got '.'", "label"),
     ],
 )

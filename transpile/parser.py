@@ -309,6 +309,13 @@ _CHARACTER_HINTS = {
     "#": "Flux comments start with '//'",
     "~": "regex matching is written '=~' (or '!~')",
     "\\": "a backslash is only allowed inside strings and regexes",
+    # Characters that come with text copied from web pages and word processors.
+    "\ufeff": "the file starts with a byte order mark: save it as UTF-8 without BOM",
+    "\u00a0": "a non-breaking space: use a plain space",
+    "\u201c": "typographic quotes: Flux strings use plain double quotes \"...\"",
+    "\u201d": "typographic quotes: Flux strings use plain double quotes \"...\"",
+    "\u2018": "typographic quotes: Flux strings use plain double quotes \"...\"",
+    "\u2019": "typographic quotes: Flux strings use plain double quotes \"...\"",
 }
 
 
