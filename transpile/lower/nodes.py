@@ -157,7 +157,16 @@ def _needs_cast(expr, t) -> bool:
 
 @lowers(p.Group)
 def lower_group(lw: Lowerer, node: p.Group) -> Relation:
-    return lw.relation(node.input)
+    rel = lw.relation(node.input)
+    if node.order.items[0][0] != p.core.TABLE_SEQ:
+        return rel
+    # Remember where each input table started before the rows are regrouped.
+    rel = lw.composable_input(node.input, node.input.step)
+    tail = node.input.order.items[-1][0]
+    first = sql.over(sql.func("min", rel.ref(tail)), key_partition(rel, node.input))
+    out = rel.with_columns(dict(rel.columns), has_window=True)
+    out.columns[p.core.TABLE_SEQ] = first
+    return out
 
 
 @lowers(p.Sort)

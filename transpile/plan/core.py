@@ -219,6 +219,19 @@ class Group(PlanNode):
     def schema(self) -> Schema:
         return Schema(self.input.schema.columns, self.key)
 
+    @property
+    def order(self) -> OrderBy:
+        """Flux appends whole input tables to the new tables, in stream order: rows keep
+        their input table's order, tables come in the order of their first row."""
+        items = self.input.order.items
+        if all(c == SEQ for c, _ in items):
+            return self.input.order  # __seq already runs table by table in stream order
+        return OrderBy(((TABLE_SEQ, False),) + items)
+
+
+# Hidden column: the stream position of the first row of a row's input table (see Group.order).
+TABLE_SEQ = "__table_seq"
+
 
 @dataclass(frozen=True)
 class Aggregate(PlanNode):
