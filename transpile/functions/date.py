@@ -361,3 +361,10 @@ for _i, _month_name in enumerate(
     start=1,
 ):
     constant(PKG, _month_name, _i)
+
+
+@flux_function("universe", pipe=None)
+def today(ctx):
+    """today(): now() truncated to the day in option location.
+    https://docs.influxdata.com/flux/v0/stdlib/universe/today/"""
+    return truncate(ctx, Time(ctx.now), Duration(0, 86_400 * 10**9))
