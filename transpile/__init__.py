@@ -79,41 +79,43 @@ def _optimized(node):
 
 
 def _sources(nodes) -> list:
-    from .plan.storage import From
-
+    """The source nodes that may be compiled several ways (from(), csv.from with mixed types)."""
     found, seen, stack = [], set(), list(nodes)
     while stack:
         node = stack.pop()
         if id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, From):
+        if getattr(node, "site", 0):
             found.append(node)
         stack.extend(node.inputs)
     return found
 
 
 def _type_partitions(nodes) -> list[dict]:
-    """One {from() site: value type} choice per compilation (see `compile`)."""
-    from .types import FluxType
-
+    """One {source site: choice} per compilation (see `compile`): a single compilation
+    unless one source has several choices (types of its fields, groups of its tables)."""
     choices: dict = {}
-    for scan in _sources(nodes):
-        choices.setdefault(scan.site, set()).update(scan.candidate_types())
-    multi = [site for site, types in choices.items() if len(types) > 1]
+    current: dict = {}
+    for source in _sources(nodes):
+        choices[source.site] = source.source_choices()
+        current[source.site] = source.source_choice
+    multi = [site for site, options in choices.items() if len(options) > 1]
     if len(multi) > 1:
-        raise FluxUnsupportedError("several from() calls read fields of mixed types; filter each to fields of one type")
-    single = {site: next(iter(t)) for site, t in choices.items() if len(t) == 1}
+        raise FluxUnsupportedError(
+            "two sources each hold columns of several types (e.g. fields of mixed types); "
+            "filter one of them to a single type"
+        )
+    single = {site: options[0] for site, options in choices.items() if len(options) == 1}
     if not multi:
-        return [single] if any(t != FluxType.FLOAT for t in single.values()) else [{}]
-    order = [FluxType.FLOAT, FluxType.INT, FluxType.UINT, FluxType.STRING, FluxType.BOOL]
-    return [{**single, multi[0]: t} for t in order if t in choices[multi[0]]]
+        return [single] if any(current[site] != choice for site, choice in single.items()) else [{}]
+    return [{**single, multi[0]: choice} for choice in choices[multi[0]]]
 
 
 def _check_writes(nodes) -> None:
     from .plan.storage import To
 
-    read = {scan.bucket for scan in _sources(nodes)}
+    read = {scan.bucket for scan in _sources(nodes) if hasattr(scan, "bucket")}
     stack, seen = list(nodes), set()
     while stack:
         node = stack.pop()

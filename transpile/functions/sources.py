@@ -40,7 +40,26 @@ def csv_from(ctx, csv=None, file=None, mode="annotations"):
         tables = decode_raw(text, name) if mode == "raw" else decode(text, name)
     except AnnotatedCSVError as exc:
         raise FluxSemanticError(f"csv.from: {exc.message}", ctx.arg_spans.get("file" if file else "csv", ctx.span)) from None
-    return Stream(Literal(tuple(tables), flux_name="csv"))
+    groups = _type_groups(tables)
+    if len(groups) == 1:
+        return Stream(Literal(tuple(tables), flux_name="csv"))
+    site = ctx.evaluator.next_source_site()
+    choice = ctx.evaluator.source_types.get(site, 0)
+    return Stream(Literal(tuple(groups[choice]), flux_name="csv", site=site, choice=choice, alternatives=len(groups)))
+
+
+def _type_groups(tables: list) -> list[list]:
+    """The tables split by the types of the columns whose type differs between tables."""
+    types: dict = {}
+    for table in tables:
+        for col in table.columns:
+            types.setdefault(col.label, set()).add(col.type)
+    mixed = {label for label, seen in types.items() if len(seen) > 1}
+    groups: dict = {}
+    for table in tables:
+        signature = tuple(sorted((c.label, c.type.value) for c in table.columns if c.label in mixed))
+        groups.setdefault(signature, []).append(table)
+    return list(groups.values())
 
 
 @flux_function("array", name="from", pipe=None)

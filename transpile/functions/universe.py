@@ -199,7 +199,28 @@ def union(ctx, tables):
     """union(tables: [a, b, ...]): all tables of all streams."""
     if not isinstance(tables, list) or len(tables) < 2:
         raise ctx.error("tables must be an array of at least two streams", "tables")
-    return Stream(Union(tuple(stream_of(ctx, t, "tables") for t in tables)))
+    streams = [stream_of(ctx, t, "tables") for t in tables]
+    groups = _type_groups(streams)
+    if len(groups) == 1:
+        return Stream(Union(tuple(streams)))
+    # A column with a different type per stream: one compilation per group of streams.
+    site = ctx.evaluator.next_source_site()
+    choice = ctx.evaluator.source_types.get(site, 0)
+    return Stream(Union(tuple(groups[choice]), site=site, choice=choice, alternatives=len(groups)))
+
+
+def _type_groups(streams: list) -> list[list]:
+    """The streams split by the types of the columns whose type differs between them."""
+    types: dict = {}
+    for node in streams:
+        for col in node.schema.columns:
+            types.setdefault(col.label, builtins.set()).add(col.type)
+    mixed = {label for label, seen in types.items() if len(seen) > 1}
+    groups: dict = {}
+    for node in streams:
+        signature = tuple(sorted((c.label, c.type.value) for c in node.schema.columns if c.label in mixed))
+        groups.setdefault(signature, []).append(node)
+    return list(groups.values())
 
 
 @flux_function("universe")

@@ -90,10 +90,25 @@ class PlanNode:
 
 @dataclass(frozen=True)
 class Literal(PlanNode):
-    """Tables written in the script or read from annotated CSV at compile time."""
+    """Tables written in the script or read from annotated CSV at compile time.
+
+    A stream has one type per column, so when a CSV's tables disagree on a column's type
+    they are split into `alternatives` groups and the program is compiled once per group
+    (`site` numbers the source, `choice` is the group this node holds; transpile.compile).
+    """
 
     tables: tuple[Table, ...]
     flux_name: str = "csv"
+    site: int = 0
+    choice: int = 0
+    alternatives: int = 1
+
+    def source_choices(self) -> list:
+        return list(range(self.alternatives))
+
+    @property
+    def source_choice(self):
+        return self.choice
 
     @cached_property
     def schema(self) -> Schema:
@@ -361,6 +376,18 @@ class Union(PlanNode):
 
     streams: tuple[PlanNode, ...]
     flux_name: str = "union"
+    # Streams whose columns disagree on a type are unioned in groups, one compilation
+    # each (see Literal and transpile.compile).
+    site: int = 0
+    choice: int = 0
+    alternatives: int = 1
+
+    def source_choices(self) -> list:
+        return list(range(self.alternatives))
+
+    @property
+    def source_choice(self):
+        return self.choice
 
     @property
     def inputs(self):  # type: ignore[override]

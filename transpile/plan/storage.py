@@ -15,6 +15,9 @@ from ..types import FluxType
 from .core import OrderBy, PlanNode, Schema
 
 
+FIELD_TYPE_ORDER = (FluxType.FLOAT, FluxType.INT, FluxType.UINT, FluxType.STRING, FluxType.BOOL)
+
+
 @dataclass(frozen=True)
 class From(PlanNode):
     """InfluxDB series tables of one bucket: one table per (measurement, field, tag set).
@@ -56,6 +59,15 @@ class From(PlanNode):
 
     def candidate_types(self) -> set:
         return {f.type for _, f in self.selected()}
+
+    def source_choices(self) -> list:
+        """The `_value` types of the fields this scan reads, one compilation each."""
+        found = self.candidate_types()
+        return [t for t in FIELD_TYPE_ORDER if t in found]
+
+    @property
+    def source_choice(self):
+        return self.value_type
 
     def tag_keys(self) -> list[str]:
         keys: list[str] = []
