@@ -68,4 +68,20 @@ def convert_sql(e: exp.Expression, source: FluxType | None, target: FluxType) ->
         return sql.cast(sql.func("trunc", e), target)
     if source == FluxType.STRING and target in (FluxType.INT, FluxType.UINT):
         return sql.cast(e, target)
+    if {source, target} == {FluxType.INT, FluxType.UINT}:
+        return _wrap_integer(e, target)
     return sql.cast(e, target)
+
+
+TWO_64 = 1 << 64
+
+
+def _wrap_integer(e: exp.Expression, target: FluxType) -> exp.Expression:
+    """int <-> uint as Go converts them: the same 64 bits (uint(v: -1) is 2^64 - 1)."""
+    wide = exp.Cast(this=e, to=exp.DataType.build("HUGEINT"))
+    if target == FluxType.UINT:
+        return sql.cast(exp.Mod(this=exp.Paren(this=exp.Add(this=wide, expression=sql.number(TWO_64))),
+                                expression=sql.number(TWO_64)), FluxType.UINT)
+    over = exp.GT(this=e.copy(), expression=sql.number((1 << 63) - 1))
+    return sql.cast(exp.Case(ifs=[exp.If(this=over, true=exp.Sub(this=wide.copy(), expression=sql.number(TWO_64)))],
+                             default=e.copy()), FluxType.INT)
