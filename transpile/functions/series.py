@@ -7,6 +7,8 @@ semantics of their parts. Nothing here computes data: lowering turns the nodes i
 """
 from __future__ import annotations
 
+from ..analyze.operators import type_of_constant
+
 from ..analyze.objects import Builtin, Record, RowValue, Stream
 from ..analyze.operators import describe
 from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansAMA, PercentChange, RelativeStrengthIndex, TimedMovingAverage
@@ -286,24 +288,6 @@ def stateDuration(ctx, tables, fn, column="stateDuration", timeColumn="_time", u
 # ---------------------------------------------------------------- fill and hourSelection
 
 
-def _value_type(value) -> FluxType | None:
-    if isinstance(value, bool):
-        return FluxType.BOOL
-    if isinstance(value, int):
-        return FluxType.INT
-    if isinstance(value, float):
-        return FluxType.FLOAT
-    if isinstance(value, str):
-        return FluxType.STRING
-    if isinstance(value, Time):
-        return FluxType.TIME
-    if isinstance(value, UInt):
-        return FluxType.UINT
-    if isinstance(value, Duration):
-        return FluxType.DURATION
-    return None
-
-
 @flux_function("universe")
 def fill(ctx, tables, column="_value", value=None, usePrevious=False):
     """https://docs.influxdata.com/flux/v0/stdlib/universe/fill/"""
@@ -317,11 +301,11 @@ def fill(ctx, tables, column="_value", value=None, usePrevious=False):
         if use_previous:
             return tables
         cols = [(c.label, Col(c.label, c.type)) for c in node.schema.columns]
-        cols.append((column, Lit(value, _value_type(value))))
+        cols.append((column, Lit(value, type_of_constant(value))))
         return Stream(project(node, cols, node.schema.key, "fill"))
     if not use_previous:
         want = node.schema.type_of(column)
-        got = _value_type(value)
+        got = type_of_constant(value)
         if got is None or got != want:
             raise ctx.error(f"value type {got.value if got else describe(value)} does not match column type {want.value}", "value")
     return Stream(Fill(node, column, value, use_previous))

@@ -88,8 +88,20 @@ class PlanNode:
         return getattr(self, "flux_name", type(self).__name__.lower())
 
 
+class SplitByType:
+    """A source compiled once per group of its tables that agree on column types: `site`
+    numbers it, `choice` is the group this node holds, of `alternatives`."""
+
+    def source_choices(self) -> list:
+        return list(range(self.alternatives))
+
+    @property
+    def source_choice(self):
+        return self.choice
+
+
 @dataclass(frozen=True)
-class Literal(PlanNode):
+class Literal(SplitByType, PlanNode):
     """Tables written in the script or read from annotated CSV at compile time.
 
     A stream has one type per column, so when a CSV's tables disagree on a column's type
@@ -102,13 +114,6 @@ class Literal(PlanNode):
     site: int = 0
     choice: int = 0
     alternatives: int = 1
-
-    def source_choices(self) -> list:
-        return list(range(self.alternatives))
-
-    @property
-    def source_choice(self):
-        return self.choice
 
     @cached_property
     def schema(self) -> Schema:
@@ -371,7 +376,7 @@ class Window(PlanNode):
 
 
 @dataclass(frozen=True)
-class Union(PlanNode):
+class Union(SplitByType, PlanNode):
     """`union(tables)`: all tables of all inputs; missing columns are null."""
 
     streams: tuple[PlanNode, ...]
@@ -381,13 +386,6 @@ class Union(PlanNode):
     site: int = 0
     choice: int = 0
     alternatives: int = 1
-
-    def source_choices(self) -> list:
-        return list(range(self.alternatives))
-
-    @property
-    def source_choice(self):
-        return self.choice
 
     @property
     def inputs(self):  # type: ignore[override]
