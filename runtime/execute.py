@@ -23,8 +23,13 @@ class QueryResult:
     """The results of a query: (name, tables) pairs in yield order."""
 
     results: list[tuple[str, list[Table]]] = field(default_factory=list)
-    sql: str = ""
+    compiled: object = None
     rows_written: int = 0
+
+    @property
+    def sql(self) -> str:
+        """The SQL that ran (printed on demand: formatting it costs as much as a small query)."""
+        return self.compiled.sql() if self.compiled is not None else ""
 
     def __iter__(self) -> Iterator[Table]:
         for _, tables in self.results:
@@ -79,7 +84,7 @@ def run_compiled(con, compiled) -> QueryResult:
     rows), without transaction control: callers that write wrap it in a transaction."""
     from runtime import to_bucket
 
-    out = QueryResult(sql=compiled.sql())
+    out = QueryResult(compiled=compiled)
     merged: dict[str, dict[tuple, Table]] = {}
     for result in compiled.results:
         for to, select in result.writes or ():

@@ -76,6 +76,7 @@ class CteList:
         return name
 
     def attach(self, select: exp.Select) -> exp.Select:
+        """`select` with the CTEs in front (the trees are shared, not copied)."""
         for name, body in self.items:
-            select = select.with_(sql.ident(name), as_=body)
+            select = select.with_(sql.ident(name), as_=body, copy=False)
         return select

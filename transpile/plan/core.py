@@ -246,6 +246,9 @@ class Group(PlanNode):
         items = self.input.order.items
         if all(c == SEQ for c, _ in items):
             return self.input.order  # __seq already runs table by table in stream order
+        if not any(c == SEQ for c, _ in items):
+            # Storage streams series in the order of their keys.
+            return OrderBy(tuple((k, False) for k in self.input.schema.key) + items)
         return OrderBy(((TABLE_SEQ, False),) + items)
 
 
