@@ -119,11 +119,14 @@ class ConnectionCatalog:
 
     def __init__(self, con):
         self.con = con
+        self._buckets: dict = {}  # one catalog read per bucket and compilation
 
     def bucket(self, name: str):
         from runtime import storage
 
-        return storage.load_catalog(self.con, name)
+        if name not in self._buckets:
+            self._buckets[name] = storage.load_catalog(self.con, name)
+        return self._buckets[name]
 
     def buckets(self) -> list[str]:
         from runtime import storage
