@@ -108,3 +108,15 @@ def test_cli_query_with_db_prints_annotated_csv(db, tmp_path):
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0].startswith("#group") and lines[-2].endswith(",6")
+
+
+def test_pivot_of_fields_read_from_a_bucket(db):
+    # The field names come from the bucket's catalog (a float field and nothing else here).
+    script = '''from(bucket: "telegraf/default")
+  |> range(start: -1m)
+  |> filter(fn: (r) => r._measurement == "mem" and r._field == "used_percent" and r.host == "myHost")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")'''
+    (table,) = list(db.query(script, now=T0 + HOUR))
+    assert "used_percent" in table.labels and "_value" not in table.labels
+    values = [row[table.index("used_percent")] for row in table.rows]
+    assert values == pytest.approx([i / 10 for i in range(354, 360)])

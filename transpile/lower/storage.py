@@ -13,7 +13,7 @@ from ..plan.storage import From, To
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
 from . import sql
-from .lowerer import Lowerer, lowers
+from .lowerer import SEQ, Lowerer, lowers
 from .relation import Relation
 from .scalars import lower_scalar
 
@@ -28,6 +28,7 @@ def lower_from(lw: Lowerer, node: From) -> Relation:
         columns = {}
         for label in labels:
             columns[label] = _scan_column(node, layout, field, label)
+        columns[SEQ] = sql.func("epoch_ns", sql.col("_time"))
         where = [exp.Not(this=exp.Is(this=sql.col(field.column), expression=exp.Null()))]
         if node.start is not None:
             where.append(exp.GTE(this=sql.col("_time"), expression=sql.time_literal(node.start)))
@@ -38,6 +39,7 @@ def lower_from(lw: Lowerer, node: From) -> Relation:
         selects.append(Relation(source=source, columns=columns, where=where))
     if not selects:
         columns = {c.label: sql.null(c.type) for c in node.schema.columns}
+        columns[SEQ] = sql.null(FluxType.INT)
         empty = Relation(source=exp.Values(expressions=[exp.Tuple(expressions=[exp.Null()])],
                                            alias=exp.TableAlias(this=sql.ident("nothing"))), columns=columns)
         empty.where.append(exp.false())
@@ -48,7 +50,7 @@ def lower_from(lw: Lowerer, node: From) -> Relation:
     for rel in selects[1:]:
         union = exp.Union(this=union, expression=rel.to_select(), distinct=False)
     name = lw.ctes.add(node.step, union)
-    return Relation(source=exp.Table(this=sql.ident(name)), columns={l: sql.col(l) for l in labels})
+    return Relation(source=exp.Table(this=sql.ident(name)), columns={l: sql.col(l) for l in labels + [SEQ]})
 
 
 def _scan_column(node: From, layout, field, label: str) -> exp.Expression:

@@ -83,6 +83,12 @@ class PlanNode:
         return self.inputs[0].bounds if self.inputs else None
 
     @property
+    def tables_in_key_order(self) -> bool:
+        """True when the stream's tables come in the order of their group keys (storage
+        returns series so), rather than in the order of `__seq` (csv.from, array.from)."""
+        return self.inputs[0].tables_in_key_order if self.inputs else False
+
+    @property
     def step(self) -> str:
         """The Flux function this node comes from (names the CTE)."""
         return getattr(self, "flux_name", type(self).__name__.lower())
@@ -244,11 +250,11 @@ class Group(PlanNode):
         """Flux appends whole input tables to the new tables, in stream order: rows keep
         their input table's order, tables come in the order of their first row."""
         items = self.input.order.items
-        if all(c == SEQ for c, _ in items):
-            return self.input.order  # __seq already runs table by table in stream order
-        if not any(c == SEQ for c, _ in items):
+        if self.input.tables_in_key_order:
             # Storage streams series in the order of their keys.
             return OrderBy(tuple((k, False) for k in self.input.schema.key) + items)
+        if all(c == SEQ for c, _ in items):
+            return self.input.order  # __seq already runs table by table in stream order
         return OrderBy(((TABLE_SEQ, False),) + items)
 
 

@@ -12,7 +12,7 @@ from ..scalar import Scalar
 from ..storage_layout import BucketCatalog
 from ..tables import Column
 from ..types import FluxType
-from .core import OrderBy, PlanNode, Schema
+from .core import PlanNode, Schema
 
 
 FIELD_TYPE_ORDER = (FluxType.FLOAT, FluxType.INT, FluxType.UINT, FluxType.STRING, FluxType.BOOL)
@@ -69,6 +69,20 @@ class From(PlanNode):
     def source_choice(self):
         return self.value_type
 
+    def known_values(self, column: str, where: dict):
+        """The values `_field` and `_measurement` can take, from the catalog (for pivot)."""
+        if column not in ("_field", "_measurement"):
+            return None
+        where = where or {}
+
+        def allowed(name: str, value) -> bool:
+            chosen = where.get(name)
+            return not isinstance(chosen, (set, frozenset)) or value in chosen
+
+        read = [(layout, f) for layout, f in self.selected()
+                if f.type == self.value_type and allowed("_measurement", layout.measurement) and allowed("_field", f.key)]
+        return tuple(sorted({f.key if column == "_field" else layout.measurement for layout, f in read}))
+
     def tag_keys(self) -> list[str]:
         keys: list[str] = []
         for name, layout in sorted(self.catalog.measurements.items()):
@@ -94,14 +108,9 @@ class From(PlanNode):
             key.append(t)
         return Schema(tuple(cols), tuple(key))
 
-    @property
-    def order(self) -> OrderBy:
-        # Storage returns each series in time order.
-        return OrderBy((("_time", False),))
-
-    @property
-    def marker(self) -> str:
-        return "_time"
+    # Rows carry `__seq` = their time in nanoseconds: storage returns each series in time
+    # order, and the series in the order of their keys.
+    tables_in_key_order = True
 
     @property
     def bounds(self):
