@@ -128,12 +128,53 @@ SELECTOR_ORDER = {
 }
 
 
+def _struct(fields: dict) -> exp.Struct:
+    return exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(k), expression=v) for k, v in fields.items()])
+
+
+# Selectors as aggregates: (arg_min or arg_max, the ordering key from value and __seq).
+# Ties go to the first row, as in Flux: max orders by (value, -__seq).
+ARG_SELECTORS = {
+    "first": ("arg_min", lambda value, seq: seq),
+    "last": ("arg_max", lambda value, seq: seq),
+    "min": ("arg_min", lambda value, seq: _struct({"v": value, "s": seq})),
+    "max": ("arg_max", lambda value, seq: _struct({"v": value, "s": exp.Neg(this=seq)})),
+}
+
+
+def arg_selector(lw: Lowerer, rel: Relation, node: p.Selector) -> Relation:
+    """first/last/min/max as one aggregate per table: `arg_max({row}, value)`, then the
+    row's fields. Cheaper than ranking every row with ROW_NUMBER() (no sort)."""
+    fn, order_key = ARG_SELECTORS[node.function]
+    key = set(node.schema.key)
+    carried = [label for label in rel.columns if label not in key]
+    row = _struct({f"c{i}": rel.ref(label) for i, label in enumerate(carried)})
+    picked = sql.func(fn, row, order_key(rel.ref(node.column), rel.ref(SEQ)))
+    columns = {k: rel.ref(k) for k in node.schema.key}
+    columns["__row"] = picked
+    grouped = rel.with_columns(columns, group_by_all=True)
+    grouped.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
+    inner = lw.materialize(grouped, node.step)
+    out = {}
+    for label in node.schema.labels:
+        if label in key:
+            out[label] = inner.ref(label)
+        else:
+            out[label] = exp.Dot(this=sql.col("__row"), expression=exp.to_identifier(f"c{carried.index(label)}"))
+    for i, label in enumerate(carried):
+        if label not in out:
+            out[label] = exp.Dot(this=sql.col("__row"), expression=exp.to_identifier(f"c{i}"))
+    return inner.with_columns(out)
+
+
 @lowers(p.Selector)
 def lower_selector(lw: Lowerer, node: p.Selector) -> Relation:
     rel = lw.composable_input(node.input, node.input.step)
     params = dict(node.params)
     partition = key_partition(rel, node)
     out = rel.with_columns(dict(rel.columns))
+    if node.function in ARG_SELECTORS and node.input.order.items == ((SEQ, False),) and SEQ in rel.columns:
+        return arg_selector(lw, rel, node)
     if node.function in SELECTOR_ORDER:
         out.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
         rank = sql.over(exp.RowNumber(), partition, SELECTOR_ORDER[node.function](rel, node))
