@@ -106,6 +106,14 @@ class SplitByType:
         return self.choice
 
 
+class Unary:
+    """Mixin for plan nodes with one `input` field."""
+
+    @property
+    def inputs(self):
+        return (self.input,)
+
+
 @dataclass(frozen=True)
 class Literal(SplitByType, PlanNode):
     """Tables written in the script or read from annotated CSV at compile time.
@@ -147,17 +155,13 @@ class Literal(SplitByType, PlanNode):
 
 
 @dataclass(frozen=True)
-class Range(PlanNode):
+class Range(Unary, PlanNode):
     """`range(start, stop)`: keep rows with start <= _time < stop; set _start/_stop, add them to the key."""
 
     input: PlanNode
     start: int
     stop: int
     flux_name: str = "range"
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def may_have_empty(self) -> bool:  # type: ignore[override]
@@ -177,17 +181,13 @@ class Range(PlanNode):
 
 
 @dataclass(frozen=True)
-class Filter(PlanNode):
+class Filter(Unary, PlanNode):
     """`filter(fn)`: keep rows where the predicate is true; `keep_empty` is onEmpty: "keep"."""
 
     input: PlanNode
     predicate: Scalar
     keep_empty: bool = False
     flux_name: str = "filter"
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def may_have_empty(self) -> bool:  # type: ignore[override]
@@ -199,7 +199,7 @@ class Filter(PlanNode):
 
 
 @dataclass(frozen=True)
-class Project(PlanNode):
+class Project(Unary, PlanNode):
     """Compute each output column from the input row: map, keep, drop, rename, set, duplicate.
 
     `columns` are (label, expression, type) in output order; `key` the output group key.
@@ -212,10 +212,6 @@ class Project(PlanNode):
     flux_name: str = "map"
 
     @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
-
-    @property
     def may_have_empty(self) -> bool:  # type: ignore[override]
         return self.input.may_have_empty
 
@@ -226,16 +222,12 @@ class Project(PlanNode):
 
 
 @dataclass(frozen=True)
-class Group(PlanNode):
+class Group(Unary, PlanNode):
     """`group(columns, mode)`: regroup rows into tables by a new key."""
 
     input: PlanNode
     key: tuple[str, ...]
     flux_name: str = "group"
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def may_have_empty(self) -> bool:  # type: ignore[override]
@@ -263,7 +255,7 @@ TABLE_SEQ = "__table_seq"
 
 
 @dataclass(frozen=True)
-class Aggregate(PlanNode):
+class Aggregate(Unary, PlanNode):
     """An aggregate: one row per table with the key columns and the aggregated column.
 
     `function` names an entry of the lowering's aggregate table (mean, sum, count, ...);
@@ -276,10 +268,6 @@ class Aggregate(PlanNode):
     out_type: FluxType | None
     params: tuple[tuple[str, object], ...] = ()
     flux_name: str = ""
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def step(self) -> str:
@@ -298,7 +286,7 @@ class Aggregate(PlanNode):
 
 
 @dataclass(frozen=True)
-class Selector(PlanNode):
+class Selector(Unary, PlanNode):
     """A selector keeps whole rows: first, last, min, max (one row), or limit/tail/sample (n rows)."""
 
     input: PlanNode
@@ -306,10 +294,6 @@ class Selector(PlanNode):
     column: str
     params: tuple[tuple[str, object], ...] = ()
     flux_name: str = ""
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def step(self) -> str:
@@ -321,15 +305,11 @@ class Selector(PlanNode):
 
 
 @dataclass(frozen=True)
-class Sort(PlanNode):
+class Sort(Unary, PlanNode):
     input: PlanNode
     columns: tuple[str, ...]
     desc: bool
     flux_name: str = "sort"
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def may_have_empty(self) -> bool:  # type: ignore[override]
@@ -346,7 +326,7 @@ class Sort(PlanNode):
 
 
 @dataclass(frozen=True)
-class Window(PlanNode):
+class Window(Unary, PlanNode):
     """`window()`: split each table into time windows; _start/_stop become the window bounds.
 
     Fixed windows have `every`/`period`/`offset` durations aligned to the Unix epoch;
@@ -365,10 +345,6 @@ class Window(PlanNode):
     location: str = "UTC"
     every_inf: bool = False
     flux_name: str = "window"
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def may_have_empty(self) -> bool:  # type: ignore[override]

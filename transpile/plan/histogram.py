@@ -8,11 +8,11 @@ from functools import cached_property
 
 from ..tables import Column
 from ..types import FluxType
-from .core import SEQ, OrderBy, PlanNode, Schema
+from .core import SEQ, OrderBy, PlanNode, Schema, Unary
 
 
 @dataclass(frozen=True)
-class Histogram(PlanNode):
+class Histogram(Unary, PlanNode):
     """`histogram(column, upperBoundColumn, countColumn, bins, normalize)`: per table, one row
     per bin upper bound with the number of values <= it (a float; divided by the number of
     values when `normalize`). The group key columns are kept, other columns dropped.
@@ -28,10 +28,6 @@ class Histogram(PlanNode):
     normalize: bool
     flux_name: str = "histogram"
 
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
-
     @cached_property
     def schema(self) -> Schema:
         s = self.input.schema
@@ -46,7 +42,7 @@ class Histogram(PlanNode):
 
 
 @dataclass(frozen=True)
-class HistogramQuantile(PlanNode):
+class HistogramQuantile(Unary, PlanNode):
     """`histogramQuantile(quantile, countColumn, upperBoundColumn, valueColumn, minValue,
     onNonmonotonic)`: per table of cumulative bucket counts, the quantile by linear
     interpolation inside the bucket holding rank = quantile * total count.
@@ -62,10 +58,6 @@ class HistogramQuantile(PlanNode):
     min_value: float
     on_nonmonotonic: str
     flux_name: str = "histogramQuantile"
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @cached_property
     def schema(self) -> Schema:

@@ -12,15 +12,13 @@ from functools import cached_property
 from ..scalar import Scalar
 from ..tables import Column
 from ..types import FluxType
-from .core import SEQ, OrderBy, PlanNode, Schema
+from .core import SEQ, OrderBy, PlanNode, Schema, Unary
 
 # ---------------------------------------------------------------- nodes
 
 
-class _OneInput(PlanNode):
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
+class _OneInput(Unary, PlanNode):
+    pass
 
 
 @dataclass(frozen=True)

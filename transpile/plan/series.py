@@ -13,15 +13,7 @@ from functools import cached_property
 from ..scalar import Scalar
 from ..tables import Column
 from ..types import FluxType
-from .core import PlanNode, Schema
-
-
-class _Unary:
-    """Mixin for nodes with one `input`."""
-
-    @property
-    def inputs(self):
-        return (self.input,)
+from .core import PlanNode, Schema, Unary
 
 
 def retyped(schema: Schema, types: dict) -> Schema:
@@ -42,7 +34,7 @@ def numeric(schema: Schema, columns) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Difference(_Unary, PlanNode):
+class Difference(Unary, PlanNode):
     """difference(): each value minus the previous non-null value of its table.
 
     int and uint become int (Go's difference subtracts into an int64), float stays float;
@@ -71,7 +63,7 @@ class Difference(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Derivative(_Unary, PlanNode):
+class Derivative(Unary, PlanNode):
     """derivative(): rate of change per `unit_ns` between subsequent non-null values (float).
 
     Rows whose time equals the previous row's time are dropped, then the first row.
@@ -97,7 +89,7 @@ class Derivative(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class CumulativeSum(_Unary, PlanNode):
+class CumulativeSum(Unary, PlanNode):
     """cumulativeSum(): running sum of the non-null values; types are kept."""
 
     input: PlanNode
@@ -118,7 +110,7 @@ class CumulativeSum(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class MovingAverage(_Unary, PlanNode):
+class MovingAverage(Unary, PlanNode):
     """movingAverage(n) and exponentialMovingAverage(n) of `_value` (float).
 
     `kind` is "simple" or "exponential". A table with n rows or more keeps its rows from
@@ -139,7 +131,7 @@ class MovingAverage(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Elapsed(_Unary, PlanNode):
+class Elapsed(Unary, PlanNode):
     """elapsed(): the time since the previous row in whole `unit_ns` (int); drops the first row."""
 
     input: PlanNode
@@ -156,7 +148,7 @@ class Elapsed(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class StateTracking(_Unary, PlanNode):
+class StateTracking(Unary, PlanNode):
     """stateCount()/stateDuration(): how many rows / how long `predicate` has held (-1 when it does not)."""
 
     input: PlanNode
@@ -181,7 +173,7 @@ class StateTracking(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Fill(_Unary, PlanNode):
+class Fill(Unary, PlanNode):
     """fill(): replace nulls in `column` by `value`, or by the previous non-null value."""
 
     input: PlanNode
@@ -200,7 +192,7 @@ class Fill(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class HourSelection(_Unary, PlanNode):
+class HourSelection(Unary, PlanNode):
     """hourSelection(): keep rows whose hour of day (in `location`) is within [start, stop]."""
 
     input: PlanNode
@@ -218,7 +210,7 @@ class HourSelection(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Integral(_Unary, PlanNode):
+class Integral(Unary, PlanNode):
     """integral(): area under each column over time, in `unit_ns`; one row per table.
 
     `interpolate` "linear" extends the curve to the table's _start and _stop; `average`
@@ -248,7 +240,7 @@ class Integral(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class ChandeMomentumOscillator(_Unary, PlanNode):
+class ChandeMomentumOscillator(Unary, PlanNode):
     """chandeMomentumOscillator(n): float; the first n rows of each table are dropped."""
 
     input: PlanNode
@@ -275,7 +267,7 @@ class RelativeStrengthIndex(ChandeMomentumOscillator):
 
 
 @dataclass(frozen=True)
-class KaufmansAMA(_Unary, PlanNode):
+class KaufmansAMA(Unary, PlanNode):
     """kaufmansAMA(n, column): float; the first n rows of each table are dropped."""
 
     input: PlanNode
@@ -291,7 +283,7 @@ class KaufmansAMA(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class InterpolateLinear(_Unary, PlanNode):
+class InterpolateLinear(Unary, PlanNode):
     """interpolate.linear(every): rows added at each multiple of `every_ns` (from the Unix
     epoch) between two points, with linearly interpolated float `_value`.
 
@@ -318,7 +310,7 @@ class InterpolateLinear(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class TimedMovingAverage(_Unary, PlanNode):
+class TimedMovingAverage(Unary, PlanNode):
     """timedMovingAverage(every, period, column): the mean of `column` over each window of
     length `period_ns` ending at a multiple of `every_ns` (windows cut at _start/_stop),
     one row per window holding data, `_time` = the window's stop. Output: the group key
@@ -346,7 +338,7 @@ class TimedMovingAverage(_Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class PercentChange(_Unary, PlanNode):
+class PercentChange(Unary, PlanNode):
     """The last step of tripleExponentialDerivative: `(v[i] / v[i - 1] - 1) * 100` of
     `_value`, from each table's second row; a table of one row (too short for the
     triple EMA) keeps that row with NaN."""

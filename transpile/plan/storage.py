@@ -12,7 +12,7 @@ from ..scalar import Scalar
 from ..storage_layout import BucketCatalog
 from ..tables import Column
 from ..types import FluxType
-from .core import PlanNode, Schema
+from .core import PlanNode, Schema, Unary
 
 
 FIELD_TYPE_ORDER = (FluxType.FLOAT, FluxType.INT, FluxType.UINT, FluxType.STRING, FluxType.BOOL)
@@ -118,7 +118,7 @@ class From(PlanNode):
 
 
 @dataclass(frozen=True)
-class To(PlanNode):
+class To(Unary, PlanNode):
     """`to()`: write the input into a bucket of the same database; the input passes through."""
 
     input: PlanNode
@@ -129,10 +129,6 @@ class To(PlanNode):
     field_fn: object = None  # ((field name, value scalar), ...) or None for {r._field: r._value}
     flux_name: str = "to"
     span: object = field(default=None, compare=False)
-
-    @property
-    def inputs(self):  # type: ignore[override]
-        return (self.input,)
 
     @property
     def schema(self) -> Schema:
