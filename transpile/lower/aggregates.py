@@ -82,7 +82,10 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.Aggregate, window: p.
     others = [k for k in node.schema.key if k not in (start_col, stop_col)]
     tables = exp.select(*[sql.col(k) for k in others]).from_(sql.ident(name)).distinct() if others else None
     last = (bounds[1] - 1) // 1000 * 1000  # window starts are whole microseconds
-    if window.location == "UTC":
+    if in_nanoseconds(window):
+        first = _ns(window_start(window, sql.time_literal(bounds[0])))
+        series = sql.func("generate_series", first, sql.number(bounds[1] - 1), sql.number(window.every.nanoseconds))
+    elif window.location == "UTC":
         first = window_start(window, sql.time_literal(bounds[0]))
         series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
     else:
@@ -91,7 +94,9 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.Aggregate, window: p.
         series = sql.func("generate_series", first, to_local(sql.time_literal(last), window.location), duration_sql(window.every))
     grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
     w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
-    if window.location != "UTC":
+    if in_nanoseconds(window):
+        w = _time_ns(sql.col("__window", "grid"))
+    elif window.location != "UTC":
         w = from_local(sql.col("__window", "grid"), window.location)
     grid_cols = {k: sql.col(k, "tables") for k in others}
     grid_cols[start_col] = sql.func("greatest", w, sql.time_literal(bounds[0]))
@@ -216,8 +221,25 @@ def from_local(local: exp.Expression, zone: str) -> exp.Expression:
     return sql.func("make_timestamp_ns", sql.func("epoch_ns", sql.func("timezone", exp.Literal.string(zone), local)))
 
 
+def in_nanoseconds(window: p.Window) -> bool:
+    """True for fixed UTC windows finer than DuckDB's microsecond INTERVALs: those are
+    computed exactly on epoch nanoseconds instead."""
+    durations = (window.every, window.period, window.offset)
+    return window.location == "UTC" and all(d.is_fixed for d in durations) and any(d.nanoseconds % 1000 for d in durations)
+
+
+def _ns(t: exp.Expression) -> exp.Expression:
+    return sql.func("epoch_ns", t)
+
+
+def _time_ns(ns: exp.Expression) -> exp.Expression:
+    return sql.func("make_timestamp_ns", ns)
+
+
 def window_stop(window: p.Window, start: exp.Expression) -> exp.Expression:
     """The end of the window starting at `start` (`period` later on the wall clock)."""
+    if in_nanoseconds(window):
+        return _time_ns(exp.Add(this=_ns(start), expression=sql.number(window.period.nanoseconds)))
     if window.location == "UTC":
         return add_duration(start, window.period)
     return from_local(add_duration(to_local(start, window.location), window.period), window.location)
@@ -229,6 +251,13 @@ EPOCH = sql.cast(exp.Literal.string("1970-01-01"), FluxType.TIME)
 def window_start(window: p.Window, t: exp.Expression) -> exp.Expression:
     """The start of the window holding time `t`: epoch-aligned buckets shifted by offset,
     counted on the wall clock of the window's location (Flux's days follow local midnight)."""
+    if in_nanoseconds(window):
+        # t - ((t - offset) mod every), with a non-negative mod.
+        every = sql.number(window.every.nanoseconds)
+        shifted = exp.Sub(this=_ns(t), expression=sql.number(window.offset.nanoseconds))
+        rem = exp.Mod(this=exp.Paren(this=exp.Add(this=exp.Paren(this=exp.Mod(this=shifted, expression=every)),
+                                                   expression=every.copy())), expression=every.copy())
+        return _time_ns(exp.Sub(this=_ns(t.copy()), expression=exp.Paren(this=rem)))
     origin = EPOCH.copy() if window.offset.is_zero else add_duration(EPOCH.copy(), window.offset)
     if window.location == "UTC":
         return sql.cast(sql.func("time_bucket", duration_sql(window.every), t, origin), FluxType.TIME)
