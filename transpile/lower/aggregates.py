@@ -72,8 +72,9 @@ def table_order(rel: Relation, node: p.Aggregate) -> exp.Expression:
     return sql.func("max" if desc else "min", rel.ref(column))
 
 
-def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.Aggregate, window: p.Window) -> Relation:
-    """Every window of every table gets a row: join the aggregate onto the grid of windows."""
+def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.Window) -> Relation:
+    """Every window of every table gets a row: join the aggregate's (or selector's) rows
+    onto the grid of windows; an empty window's row has nulls (count: 0)."""
     bounds = window.bounds
     if bounds is None:
         raise FluxUnsupportedError("window(createEmpty: true) needs a range() before it")
@@ -112,11 +113,10 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.Aggregate, window: p.
         [exp.NullSafeEQ(this=sql.col(k, "w"), expression=sql.col(k, "a")) for k in others]
         + [exp.EQ(this=sql.col(start_col, "w"), expression=sql.col(start_col, "a"))]
     )
-    value = sql.col(node.column, "a")
-    if node.function == "count":
-        value = exp.Coalesce(this=value, expressions=[sql.number(0)])
     columns = {k: sql.col(k, "w") for k in node.schema.key}
-    columns[node.column] = value
+    columns.update({c: sql.col(c, "a") for c in node.schema.labels if c not in columns})
+    if node.function == "count":
+        columns[node.column] = exp.Coalesce(this=columns[node.column], expressions=[sql.number(0)])
     columns[SEQ] = sql.func("epoch_ns", sql.col(start_col, "w"))
     source = exp.Table(this=sql.ident(grid_name), alias=exp.TableAlias(this=sql.ident("w")))
     join = exp.Join(this=exp.Table(this=sql.ident(name), alias=exp.TableAlias(this=sql.ident("a"))), on=cond, side="LEFT")
@@ -178,6 +178,14 @@ def lower_selector(lw: Lowerer, node: p.Selector) -> Relation:
     params = dict(node.params)
     partition = key_partition(rel, node)
     out = rel.with_columns(dict(rel.columns))
+    window = node.input if isinstance(node.input, p.Window) and node.input.create_empty else None
+    if window is not None and node.function in SELECTOR_ORDER:
+        # aggregateWindow(fn: max) keeps a row (of nulls) for an empty window, as for aggregates.
+        import dataclasses
+
+        plain = dataclasses.replace(node, input=dataclasses.replace(window, create_empty=False))
+        selected = lower_selector(lw, plain)
+        return fill_empty_windows(lw, selected, node, window)
     if node.function in ARG_SELECTORS and node.input.order.items == ((SEQ, False),) and SEQ in rel.columns:
         return arg_selector(lw, rel, node)
     if node.function in SELECTOR_ORDER:
