@@ -13,6 +13,7 @@ from ..plan import Aggregate, Filter, Group, Range, Selector, Sort, Union, Windo
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
 from ..values import INF, Duration, Time, UInt
+from ..passes import merge_filter_into_scan, merge_range_into_scan
 from .registry import flux_function, scalar
 from .streams import (
     apply_row_fn,
@@ -75,7 +76,8 @@ def range(ctx, tables, start, stop=None):
     node = stream_of(ctx, tables)
     lo = time_arg(ctx, start, "start")
     hi = time_arg(ctx, stop, "stop") if stop is not None else ctx.now
-    return Stream(Range(node, lo, hi))
+    # Merged into a bucket scan now, so later steps see the scan's narrowed schema.
+    return Stream(merge_range_into_scan(Range(node, lo, hi)))
 
 
 @flux_function("universe")
@@ -91,7 +93,7 @@ def filter(ctx, tables, fn, onEmpty="drop"):
         predicate = result.scalar
     else:
         raise ctx.error(f"fn must return a bool, got {describe(result)}", "fn")
-    return Stream(Filter(node, predicate, onEmpty == "keep"))
+    return Stream(merge_filter_into_scan(Filter(node, predicate, onEmpty == "keep")))
 
 
 @flux_function("universe")
