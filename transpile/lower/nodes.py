@@ -185,8 +185,8 @@ def lower_union(lw: Lowerer, node: p.Union) -> Relation:
             cols[c.label] = rel.ref(c.label) if c.label in rel.columns else sql.null(c.type)
         cols[SEQ] = rel.ref(SEQ) if SEQ in rel.columns else sql.number(0)
         selects.append(rel.with_columns(cols).to_select())
-    union = selects[0]
-    for s in selects[1:]:
-        union = exp.Union(this=union, expression=s, distinct=False, by_name=True)
+    union = sql.union_all(selects)
+    for u in union.find_all(exp.Union):
+        u.set("by_name", True)  # inputs may list their columns in different orders
     name = lw.ctes.add(node.step, union)
     return Relation(source=exp.Table(this=sql.ident(name)), columns={c: sql.col(c) for c in list(schema.labels) + [SEQ]})

@@ -189,24 +189,28 @@ def lower_reduce(lw: Lowerer, node: r.Reduce) -> Relation:
     return agg.with_columns(out)
 
 
-@lowers(r.Unpivot)
-def lower_unpivot(lw: Lowerer, node: r.Unpivot) -> Relation:
-    rel = lw.composable_input(node.input, node.input.step)
-    kept = [c.label for c in node.schema.columns if c.label not in ("_field", "_value")]
+def columns_to_rows(lw: Lowerer, rel: Relation, kept: list, columns, label_col: str, step: str) -> str:
+    """A CTE with one row per (input row, non-null column among `columns`): the `kept`
+    columns, the column's name in `label_col`, its value in `_value`, and `__ord` (the
+    column's position) to order the rows. Returns the CTE's name."""
     selects = []
-    for i, label in enumerate(node.value_columns):
+    for i, label in enumerate(columns):
         cols = {k: rel.ref(k) for k in kept}
-        cols["_field"] = exp.Literal.string(label)
+        cols[label_col] = exp.Literal.string(label)
         cols["_value"] = rel.ref(label)
         cols["__ord"] = sql.number(i)
         cols[SEQ] = rel.ref(SEQ)
         part = rel.with_columns(cols)
         part.where.append(exp.Not(this=exp.Is(this=rel.ref(label), expression=exp.Null())))
         selects.append(part.to_select())
-    union = selects[0]
-    for s in selects[1:]:
-        union = exp.Union(this=union, expression=s, distinct=False)
-    name = lw.ctes.add(node.step, union)
+    return lw.ctes.add(step, sql.union_all(selects))
+
+
+@lowers(r.Unpivot)
+def lower_unpivot(lw: Lowerer, node: r.Unpivot) -> Relation:
+    rel = lw.composable_input(node.input, node.input.step)
+    kept = [c.label for c in node.schema.columns if c.label not in ("_field", "_value")]
+    name = columns_to_rows(lw, rel, kept, node.value_columns, "_field", node.step)
     columns = {c: sql.col(c) for c in node.schema.labels}
     columns[SEQ] = sql.over(exp.RowNumber(), [], [sql.ordered(sql.col("__ord")), sql.ordered(sql.col(SEQ))])
     return Relation(source=exp.Table(this=sql.ident(name)), columns=columns, has_window=True)
@@ -216,20 +220,7 @@ def lower_unpivot(lw: Lowerer, node: r.Unpivot) -> Relation:
 def lower_key_values(lw: Lowerer, node: r.KeyValues) -> Relation:
     rel = lw.composable_input(node.input, node.input.step)
     key = [c.label for c in node.schema.columns if c.label not in ("_key", "_value")]
-    selects = []
-    for i, label in enumerate(node.key_columns):
-        cols = {k: rel.ref(k) for k in key}
-        cols["_key"] = exp.Literal.string(label)
-        cols["_value"] = rel.ref(label)
-        cols["__ord"] = sql.number(i)
-        cols[SEQ] = rel.ref(SEQ)
-        part = rel.with_columns(cols)
-        part.where.append(exp.Not(this=exp.Is(this=rel.ref(label), expression=exp.Null())))
-        selects.append(part.to_select())
-    union = selects[0]
-    for s in selects[1:]:
-        union = exp.Union(this=union, expression=s, distinct=False)
-    name = lw.ctes.add(node.step + "_pairs", union)
+    name = columns_to_rows(lw, rel, key, node.key_columns, "_key", node.step + "_pairs")
     pairs = Relation(source=exp.Table(this=sql.ident(name)),
                      columns={c: sql.col(c) for c in key + ["_key", "_value"]}, group_by_all=True)
     pairs.columns["__ord"] = sql.func("min", sql.col("__ord"))

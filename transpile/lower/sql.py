@@ -132,3 +132,11 @@ def ordered(e: exp.Expression, desc: bool = False, nulls_first: bool | None = No
     if nulls_first is None:
         nulls_first = not desc
     return exp.Ordered(this=e, desc=desc, nulls_first=nulls_first)
+
+
+def union_all(selects: list) -> exp.Expression:
+    """`a UNION ALL b UNION ALL ...` of SELECTs (the first one alone if there is one)."""
+    union = selects[0]
+    for select in selects[1:]:
+        union = exp.Union(this=union, expression=select, distinct=False)
+    return union

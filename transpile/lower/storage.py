@@ -46,10 +46,7 @@ def lower_from(lw: Lowerer, node: From) -> Relation:
         return empty
     if len(selects) == 1:
         return selects[0]
-    union = selects[0].to_select()
-    for rel in selects[1:]:
-        union = exp.Union(this=union, expression=rel.to_select(), distinct=False)
-    name = lw.ctes.add(node.step, union)
+    name = lw.ctes.add(node.step, sql.union_all([rel.to_select() for rel in selects]))
     return Relation(source=exp.Table(this=sql.ident(name)), columns={l: sql.col(l) for l in labels + [SEQ]})
 
 
