@@ -26,7 +26,12 @@ AGGREGATES: dict[str, Callable] = {
     "median": lambda c, t, prm: sql.func("quantile_cont", c, sql.number(0.5)),
     "spread": lambda c, t, prm: exp.Sub(this=sql.func("max", c), expression=sql.func("min", c.copy())),
     "stddev": lambda c, t, prm: sql.func("stddev_pop" if prm.get("mode") == "population" else "stddev_samp", c),
-    "skew": lambda c, t, prm: sql.func("skewness", c),
+    # Flux's skew is the population skewness; DuckDB's skewness() is the sample-adjusted one
+    # (times sqrt(n(n-1)) / (n-2)), so undo that factor.
+    "skew": lambda c, t, prm: exp.Div(
+        this=exp.Mul(this=sql.func("skewness", c), expression=exp.Paren(this=exp.Sub(this=sql.func("count", c.copy()), expression=sql.number(2)))),
+        expression=sql.func("sqrt", exp.Mul(this=sql.func("count", c.copy()), expression=exp.Paren(this=exp.Sub(this=sql.func("count", c.copy()), expression=sql.number(1))))),
+        typed=False, safe=False),
     "distinct_count": lambda c, t, prm: sql.func("count", exp.Distinct(expressions=[c])),
 }
 
@@ -197,6 +202,14 @@ def lower_selector(lw: Lowerer, node: p.Selector) -> Relation:
         n, offset = int(params["n"]), int(params.get("offset", 0))
         rank = sql.over(exp.RowNumber(), partition, order_sql(rel, node, reverse=node.function == "tail"))
         out.qualify.append(exp.Between(this=rank, low=sql.number(offset + 1), high=sql.number(offset + n)))
+        return out
+    if node.function == "quantile":
+        # method "exact_selector": the row at index ceil(q * n) - 1 of the values in order.
+        out.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
+        rank = sql.over(exp.RowNumber(), partition, [sql.ordered(rel.ref(node.column))] + order_sql(rel, node))
+        count = sql.over(sql.func("count", rel.ref(node.column)), partition)
+        wanted = sql.func("greatest", sql.number(1), sql.func("ceil", exp.Mul(this=sql.number(float(params["q"])), expression=count)))
+        out.qualify.append(exp.EQ(this=rank, expression=wanted))
         return out
     raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
 

@@ -54,6 +54,11 @@ class Lowerer:
         if not rel.composable:
             rel = self.materialize(rel, node.step)
         columns = {c.label: rel.ref(c.label) for c in schema.columns}
+        if not columns:
+            # Tables without columns (keep() of missing columns) hold no rows to print.
+            columns = {"__nothing": sql.null()}
+            rel = rel.with_columns(dict(rel.columns))
+            rel.where.append(exp.false())
         final = rel.with_columns(columns)
         marker = marker_of(node)
         if node.may_have_empty and marker is not None:
