@@ -30,7 +30,22 @@ def _registered() -> dict[str, tuple[str, str]]:
                 continue
             qualified = name if pkg == "universe" else f"{pkg}.{name}"
             out[qualified] = registry.LIMITS.get(qualified, ("supported", ""))
+    out.update({name: ("supported", "") for name in _flux_defined()})
     return out
+
+
+def _flux_defined() -> list[str]:
+    """The functions that library packages define in Flux (functions/flux_defined.py)."""
+    from . import ast
+    from .functions.flux_defined import FLUX_SOURCES
+    from .parser import parse
+
+    names = []
+    for pkg, source in FLUX_SOURCES.items():
+        for stmt in parse(source, f"<{pkg}>").body:
+            if isinstance(stmt, ast.VariableAssignment) and not stmt.id.name.startswith("_"):
+                names.append(f"{pkg}.{stmt.id.name}")
+    return names
 
 
 def _golden_index(golden_root: Path) -> dict[str, str]:

@@ -88,7 +88,7 @@ class Evaluator:
         for imp in file.imports:
             path = imp.path.value
             name = imp.alias.name if imp.alias else path.rsplit("/", 1)[-1]
-            scope.define(name, Package(path, self.packages.get(path, {})))
+            scope.define(name, self.package(path))
         # Options are program-wide: evaluate them first (Flux applies them before the body).
         deferred = set()
         for i, stmt in enumerate(file.body):
@@ -110,6 +110,25 @@ class Evaluator:
             if id(value.node) not in self.yielded:
                 self.add_result("_result", value.node, span)
         return Program(self.results, self.options, self.default_now)
+
+    def package(self, path: str) -> Package:
+        """An imported package: its registered members plus those its Flux source defines."""
+        from ..functions.flux_defined import FLUX_SOURCES
+
+        members = dict(self.packages.get(path, {}))
+        source = FLUX_SOURCES.get(path)
+        if source is not None:
+            from ..parser import parse
+
+            library = parse(source, f"<{path}>")
+            scope = self.universe.child()
+            for imp in library.imports:
+                dep = imp.path.value
+                scope.define(imp.alias.name if imp.alias else dep.rsplit("/", 1)[-1], self.package(dep))
+            for stmt in library.body:
+                self.statement(stmt, scope)
+            members.update({k: v for k, v in scope.names.items() if not k.startswith("_")})
+        return Package(path, members)
 
     def next_source_site(self) -> int:
         self.source_sites += 1
