@@ -72,7 +72,8 @@ def table_order(rel: Relation, node: p.Aggregate) -> exp.Expression:
     """Where the aggregate's row goes in its output table: its window's start when the
     input is windowed (Flux emits windows in time order), else its table's first row."""
     if isinstance(node.input, p.Window) and not node.input.every_inf:
-        return sql.func("epoch_ns", rel.ref(node.input.start_column))
+        # An aggregate (not a grouping expression): GROUP BY ALL must not group by it too.
+        return sql.func("min", sql.func("epoch_ns", rel.ref(node.input.start_column)))
     column, desc = node.input.order.items[-1]
     return sql.func("max" if desc else "min", rel.ref(column))
 
