@@ -62,11 +62,13 @@ def compile(source: str, now: int | str | None = None, filename: str = "<stdin>"
         program = Evaluator(now=now, base_dir=base_dir, catalog=catalog, source_types=types).run(tree)
         return program, [(r.name, _optimized(r.node)) for r in program.results]
 
-    program, results = evaluate({})
+    first = evaluate({})
+    initial = {source.site: source.source_choice for source in _sources([node for _, node in first[1]])}
     compiled = []
-    for types in _type_partitions([node for _, node in results]):
-        if types:
-            program, results = evaluate(types)
+    for types in _type_partitions([node for _, node in first[1]]):
+        # The first evaluation serves the partition whose choices it already made.
+        same = all(initial.get(site) == choice for site, choice in types.items())
+        program, results = first if same else evaluate(types)
         _check_writes([node for _, node in results])
         compiled += [Lowerer().lower_result(name, node) for name, node in results]
     return Compiled(compiled, program.options, program.now)

@@ -39,16 +39,19 @@ class Relation:
         return replace(self, columns=columns, where=list(self.where), qualify=list(self.qualify), **changes)
 
     def to_select(self) -> exp.Select:
-        select = exp.select(*[sql.alias(e.copy(), label) for label, e in self.columns.items()]).from_(self.source.copy())
+        """The SELECT. Its parts are copied once (relations share expressions); the
+        builder calls then work in place instead of copying the whole query each time."""
+        select = exp.select(*[sql.alias(e.copy(), label) for label, e in self.columns.items()], copy=False)
+        select = select.from_(self.source.copy(), copy=False)
         for j in self.joins:
-            select = select.join(j.copy())
+            select = select.join(j.copy(), copy=False)
         cond = sql.and_all([w.copy() for w in self.where])
         if cond is not None:
-            select = select.where(cond)
+            select = select.where(cond, copy=False)
         if self.group_by_all:
             select.set("group", exp.Group(all=True))
         if self.having is not None:
-            select = select.having(self.having.copy())
+            select = select.having(self.having.copy(), copy=False)
         q = sql.and_all([w.copy() for w in self.qualify])
         if q is not None:
             select.set("qualify", exp.Qualify(this=q))
