@@ -65,7 +65,8 @@ class Lowerer:
             final.where.append(exp.Not(this=exp.Is(this=rel.ref(marker), expression=exp.Null())))
         select = final.to_select()
         order = [sql.ordered(rel.ref(k)) for k in schema.key if not _is_constant(rel.ref(k))]
-        order += [sql.ordered(rel.ref(c), desc) for c, desc in node.order.items if c in rel.columns]
+        order += [sql.ordered(rel.ref(c), desc) for c, desc in node.order.items
+                  if c in rel.columns and not _is_constant(rel.ref(c))]
         if order:
             select = select.order_by(*order)
         writes = [(to, self._write_select(to, rel_)) for to, rel_ in self.writes]
@@ -103,8 +104,15 @@ class Lowerer:
         return rel
 
     def materialize(self, rel: Relation, step: str) -> Relation:
+        """Make `rel` a CTE and start a SELECT over it. Constant columns (range bounds, the
+        measurement and field of a scan) stay inlined, so later steps need not partition
+        or sort by them."""
         name = self.ctes.add(step, rel.to_select())
-        return passthrough(exp.Table(this=sql.ident(name)), rel.columns.keys())
+        out = passthrough(exp.Table(this=sql.ident(name)), rel.columns.keys())
+        for label, e in rel.columns.items():
+            if _is_constant(e) and not _has_window_or_aggregate(e):
+                out.columns[label] = e.copy()
+        return out
 
     def composable_input(self, node: p.PlanNode, step: str) -> Relation:
         """The input relation, made into a CTE first when it cannot be extended."""
@@ -115,7 +123,17 @@ class Lowerer:
 
 
 def _is_constant(e: exp.Expression) -> bool:
-    return not any(isinstance(n, exp.Column) for n in e.walk())
+    return not any(isinstance(n, (exp.Column, exp.Star)) for n in e.walk()) and not _has_window_or_aggregate(e)
+
+
+def _has_window_or_aggregate(e: exp.Expression) -> bool:
+    return any(isinstance(n, (exp.Window, exp.AggFunc)) or (isinstance(n, exp.Anonymous) and n.name.lower() in _AGGREGATE_NAMES)
+               for n in e.walk())
+
+
+# Aggregates written as plain function calls (lower.sql.func) that must not be inlined.
+_AGGREGATE_NAMES = {"count", "count_if", "sum", "avg", "min", "max", "arg_min", "arg_max", "quantile_cont",
+                    "quantile_disc", "stddev_samp", "stddev_pop", "skewness", "first", "last", "list", "mode"}
 
 
 def marker_of(node: p.PlanNode) -> str | None:
@@ -128,15 +146,16 @@ def scalar_sql(rel: Relation, expr: Scalar) -> exp.Expression:
 
 
 def key_partition(rel: Relation, node: p.PlanNode) -> list:
-    return [rel.ref(k) for k in node.schema.key]
+    """PARTITION BY the group key; a constant key column does not split tables."""
+    return [e for e in (rel.ref(k) for k in node.schema.key) if not _is_constant(e)]
 
 
 def order_sql(rel: Relation, node: p.PlanNode, reverse: bool = False) -> list:
+    """ORDER BY items for the node's row order (a constant column orders nothing)."""
     items = []
     for c, desc in node.order.items:
-        if c in rel.columns:
-            d = desc != reverse
-            items.append(sql.ordered(rel.ref(c), d))
+        if c in rel.columns and not _is_constant(rel.ref(c)):
+            items.append(sql.ordered(rel.ref(c), desc != reverse))
     return items
 
 
