@@ -180,14 +180,14 @@ class Evaluator:
             self.options[assignment.id.name] = value
             scope.define(assignment.id.name, value)
             return None
-        # `option pkg.name = value` sets an option of an imported package.
+        # `option pkg.name = value` sets an option of an imported package; the ones Flux's
+        # test suite sets (planner rules, testing hooks) change how Flux executes, not what
+        # a query returns, so they are recorded and otherwise ignored.
         member = assignment.member
         value = self.eval(assignment.init, scope)
         obj = member.object.name if isinstance(member.object, ast.Identifier) else "?"
         prop = member.property.name if isinstance(member.property, ast.Identifier) else member.property.value
         self.options[f"{obj}.{prop}"] = value
-        if (obj, prop) == ("planner", "disablePhysicalRules") or obj in ("testing", "experimental"):
-            return None
         return None
 
     # ------------------------------------------------------------------ expressions
