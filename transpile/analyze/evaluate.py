@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import ast
 from ..errors import FluxError, FluxSemanticError, FluxUnsupportedError, Span
 from ..plan import PlanNode, Yield
-from ..values import Time
+from ..values import Regex, Time, UInt
 from . import operators
 from .objects import Builtin, Closure, FluxDict, Located, Package, Record, RowRecord, RowValue, Stream
 from .scope import Scope
@@ -221,13 +221,9 @@ class Evaluator:
         return Time(node.value)
 
     def e_regex(self, node: ast.RegexpLiteral, scope):
-        from ..values import Regex
-
         return Regex(node.value)
 
     def e_uint(self, node, scope):
-        from ..values import UInt
-
         return UInt(node.value)
 
     def e_label(self, node: ast.LabelLiteral, scope):
@@ -310,7 +306,7 @@ class Evaluator:
         obj = self.eval(node.array, scope)
         index = self.eval(node.index, scope)
         if isinstance(obj, list) and isinstance(index, int) and not isinstance(index, bool):
-            if not -len(obj) <= index < len(obj) or index < 0:
+            if not 0 <= index < len(obj):
                 raise FluxSemanticError(f"index {index} out of bounds for an array of {len(obj)}", node.span)
             return obj[index]
         if isinstance(index, str) and isinstance(obj, (Record, RowRecord)):
