@@ -114,6 +114,14 @@ class Unary:
         return (self.input,)
 
 
+class KeepsTables(Unary):
+    """Mixin for single-input nodes that keep their input's tables, empty ones included."""
+
+    @property
+    def may_have_empty(self) -> bool:
+        return self.input.may_have_empty
+
+
 @dataclass(frozen=True)
 class Literal(SplitByType, PlanNode):
     """Tables written in the script or read from annotated CSV at compile time.
@@ -199,7 +207,7 @@ class Filter(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Project(Unary, PlanNode):
+class Project(KeepsTables, PlanNode):
     """Compute each output column from the input row: map, keep, drop, rename, set, duplicate.
 
     `columns` are (label, expression, type) in output order; `key` the output group key.
@@ -211,9 +219,6 @@ class Project(Unary, PlanNode):
     types: tuple[FluxType | None, ...]
     flux_name: str = "map"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @cached_property
     def schema(self) -> Schema:
@@ -222,16 +227,13 @@ class Project(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Group(Unary, PlanNode):
+class Group(KeepsTables, PlanNode):
     """`group(columns, mode)`: regroup rows into tables by a new key."""
 
     input: PlanNode
     key: tuple[str, ...]
     flux_name: str = "group"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @cached_property
     def schema(self) -> Schema:
@@ -305,15 +307,12 @@ class Selector(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Sort(Unary, PlanNode):
+class Sort(KeepsTables, PlanNode):
     input: PlanNode
     columns: tuple[str, ...]
     desc: bool
     flux_name: str = "sort"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @property
     def schema(self) -> Schema:

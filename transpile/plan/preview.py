@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .core import PlanNode, Schema, Unary
+from .core import KeepsTables, PlanNode, Schema
 
 
 @dataclass(frozen=True)
-class FirstTables(Unary, PlanNode):
+class FirstTables(KeepsTables, PlanNode):
     input: PlanNode
     n: int
     flux_name: str = "preview"
@@ -16,6 +16,3 @@ class FirstTables(Unary, PlanNode):
     def schema(self) -> Schema:
         return self.input.schema
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty

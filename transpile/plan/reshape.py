@@ -12,7 +12,7 @@ from functools import cached_property
 from ..scalar import Scalar
 from ..tables import Column
 from ..types import FluxType
-from .core import SEQ, OrderBy, PlanNode, Schema, Unary
+from .core import SEQ, KeepsTables, OrderBy, PlanNode, Schema, Unary
 
 # ---------------------------------------------------------------- nodes
 
@@ -22,7 +22,7 @@ class _OneInput(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Pivot(_OneInput):
+class Pivot(KeepsTables, _OneInput):
     """`pivot(rowKey, columnKey, valueColumn)`: one row per row-key value in each table,
     one column per column-key value combination (`new_columns`: (label, values)).
 
@@ -39,9 +39,6 @@ class Pivot(_OneInput):
     new_columns: tuple[tuple[str, tuple], ...]
     flux_name: str = "pivot"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @cached_property
     def schema(self) -> Schema:
@@ -61,7 +58,7 @@ class Pivot(_OneInput):
 
 
 @dataclass(frozen=True)
-class ColumnLabels(_OneInput):
+class ColumnLabels(KeepsTables, _OneInput):
     """`keys()` / `columns()`: per table, one row per label (group key labels, or all
     column labels) in the column `column`; the group key columns are kept.
 
@@ -73,9 +70,6 @@ class ColumnLabels(_OneInput):
     labels: tuple[str, ...]
     flux_name: str = "keys"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @cached_property
     def schema(self) -> Schema:
@@ -89,7 +83,7 @@ class ColumnLabels(_OneInput):
 
 
 @dataclass(frozen=True)
-class Distinct(_OneInput):
+class Distinct(KeepsTables, _OneInput):
     """`distinct(column)`: per table, each distinct value of `column` (nulls included) once,
     in order of first appearance, as `_value`; the group key columns are kept.
 
@@ -100,9 +94,6 @@ class Distinct(_OneInput):
     column: str
     flux_name: str = "distinct"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @cached_property
     def schema(self) -> Schema:

@@ -13,7 +13,7 @@ from functools import cached_property
 from ..scalar import Scalar
 from ..tables import Column
 from ..types import FluxType
-from .core import PlanNode, Schema, Unary
+from .core import KeepsTables, PlanNode, Schema, Unary
 
 
 def retyped(schema: Schema, types: dict) -> Schema:
@@ -89,16 +89,13 @@ class Derivative(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class CumulativeSum(Unary, PlanNode):
+class CumulativeSum(KeepsTables, PlanNode):
     """cumulativeSum(): running sum of the non-null values; types are kept."""
 
     input: PlanNode
     columns: tuple[str, ...]
     flux_name: str = "cumulativeSum"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @cached_property
     def targets(self) -> tuple[str, ...]:
@@ -148,7 +145,7 @@ class Elapsed(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class StateTracking(Unary, PlanNode):
+class StateTracking(KeepsTables, PlanNode):
     """stateCount()/stateDuration(): how many rows / how long `predicate` has held (-1 when it does not)."""
 
     input: PlanNode
@@ -159,9 +156,6 @@ class StateTracking(Unary, PlanNode):
     time_column: str = "_time"
     flux_name: str = "stateTracking"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @cached_property
     def schema(self) -> Schema:
@@ -173,7 +167,7 @@ class StateTracking(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class Fill(Unary, PlanNode):
+class Fill(KeepsTables, PlanNode):
     """fill(): replace nulls in `column` by `value`, or by the previous non-null value."""
 
     input: PlanNode
@@ -182,9 +176,6 @@ class Fill(Unary, PlanNode):
     use_previous: bool = False
     flux_name: str = "fill"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @property
     def schema(self) -> Schema:
@@ -283,7 +274,7 @@ class KaufmansAMA(Unary, PlanNode):
 
 
 @dataclass(frozen=True)
-class InterpolateLinear(Unary, PlanNode):
+class InterpolateLinear(KeepsTables, PlanNode):
     """interpolate.linear(every): rows added at each multiple of `every_ns` (from the Unix
     epoch) between two points, with linearly interpolated float `_value`.
 
@@ -294,9 +285,6 @@ class InterpolateLinear(Unary, PlanNode):
     every_ns: int
     flux_name: str = "interpolate.linear"
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
 
     @property
     def schema(self) -> Schema:

@@ -12,7 +12,7 @@ from ..scalar import Scalar
 from ..storage_layout import BucketCatalog
 from ..tables import Column
 from ..types import FluxType
-from .core import PlanNode, Schema, Unary
+from .core import KeepsTables, PlanNode, Schema
 
 
 FIELD_TYPE_ORDER = (FluxType.FLOAT, FluxType.INT, FluxType.UINT, FluxType.STRING, FluxType.BOOL)
@@ -118,7 +118,7 @@ class From(PlanNode):
 
 
 @dataclass(frozen=True)
-class To(Unary, PlanNode):
+class To(KeepsTables, PlanNode):
     """`to()`: write the input into a bucket of the same database; the input passes through."""
 
     input: PlanNode
@@ -134,6 +134,3 @@ class To(Unary, PlanNode):
     def schema(self) -> Schema:
         return self.input.schema
 
-    @property
-    def may_have_empty(self) -> bool:  # type: ignore[override]
-        return self.input.may_have_empty
