@@ -20,6 +20,9 @@ from .relation import Relation
 
 # name -> (column SQL, Flux type of the column, params) -> SQL aggregate
 AGGREGATES: dict[str, Callable] = {
+    # Flux's count() counts rows, null values included
+    # (https://docs.influxdata.com/flux/v0/stdlib/universe/count/); lower_aggregate passes the
+    # row marker (NULL only on empty-table placeholders) instead of the value column.
     "count": lambda c, t, prm: sql.func("count", c),
     "sum": lambda c, t, prm: sql.cast(sql.func("sum", c), t),
     "mean": lambda c, t, prm: sql.func("avg", c),
@@ -55,10 +58,13 @@ def lower_aggregate(lw: Lowerer, node: p.Aggregate) -> Relation:
     if build is None:
         raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
     in_type = node.input.schema.type_of(node.column)
-    value = build(rel.ref(node.column), in_type, dict(node.params))
+    counted = rel.ref(node.column) if node.function != "count" else rows_present(rel, node.input)
+    value = build(counted, in_type, dict(node.params))
     columns = {k: rel.ref(k) for k in node.schema.key}
     columns[node.column] = value
     columns[SEQ] = table_order(rel, node)
+    if node.table_position == p.core.TABLE_FIRST:
+        columns[p.core.TABLE_FIRST] = sql.func("min", rel.ref(node.input.table_position or SEQ))
     out = rel.with_columns(columns, group_by_all=True)
     if not node.schema.key:
         # A SQL aggregate of no rows still gives one row; Flux gives none without a table.
@@ -66,6 +72,15 @@ def lower_aggregate(lw: Lowerer, node: p.Aggregate) -> Relation:
     if window is not None:
         return fill_empty_windows(lw, out, node, window)
     return out
+
+
+def rows_present(rel: Relation, node: p.PlanNode) -> exp.Expression:
+    """An expression that is non-NULL on every real row (NULL on empty-table placeholders):
+    what count() counts."""
+    marker = marker_of(node)
+    if node.may_have_empty and marker in rel.columns:
+        return rel.ref(marker)
+    return exp.Star()
 
 
 def table_order(rel: Relation, node: p.Aggregate) -> exp.Expression:
@@ -124,6 +139,10 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.W
     if node.function == "count":
         columns[node.column] = exp.Coalesce(this=columns[node.column], expressions=[sql.number(0)])
     columns[SEQ] = sql.func("epoch_ns", sql.col(start_col, "w"))
+    # Where the window's input table stood in the stream (see PlanNode.table_position).
+    position = p.core.TABLE_FIRST if isinstance(node, p.Aggregate) else (node.input.table_position or SEQ)
+    if position in agg.columns:
+        columns[p.core.TABLE_FIRST] = sql.col(position, "a")
     source = exp.Table(this=sql.ident(grid_name), alias=exp.TableAlias(this=sql.ident("w")))
     join = exp.Join(this=exp.Table(this=sql.ident(name), alias=exp.TableAlias(this=sql.ident("a"))), on=cond, side="LEFT")
     return Relation(source=source, columns=columns, joins=[join])

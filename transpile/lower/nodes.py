@@ -162,8 +162,9 @@ def lower_group(lw: Lowerer, node: p.Group) -> Relation:
         return rel
     # Remember where each input table started before the rows are regrouped.
     rel = lw.composable_input(node.input, node.input.step)
-    tail = node.input.order.items[-1][0]
-    first = sql.over(sql.func("min", rel.ref(tail)), key_partition(rel, node.input))
+    # A table's position: its first row's, or the column the input names for it.
+    position = node.input.table_position or node.input.order.items[-1][0]
+    first = sql.over(sql.func("min", rel.ref(position)), key_partition(rel, node.input))
     out = rel.with_columns(dict(rel.columns), has_window=True)
     out.columns[p.core.TABLE_SEQ] = first
     return out

@@ -89,6 +89,13 @@ class PlanNode:
         return self.inputs[0].tables_in_key_order if self.inputs else False
 
     @property
+    def table_position(self) -> str | None:
+        """The hidden column whose minimum over a table's rows orders the tables of the
+        stream, when `__seq` does not (a windowed aggregate numbers each table's rows by
+        window start). None: `__seq` runs through the stream, table after table."""
+        return self.inputs[0].table_position if self.inputs else None
+
+    @property
     def step(self) -> str:
         """The Flux function this node comes from (names the CTE)."""
         return getattr(self, "flux_name", type(self).__name__.lower())
@@ -247,13 +254,25 @@ class Group(KeepsTables, PlanNode):
         if self.input.tables_in_key_order:
             # Storage streams series in the order of their keys.
             return OrderBy(tuple((k, False) for k in self.input.schema.key) + items)
-        if all(c == SEQ for c, _ in items):
+        if all(c == SEQ for c, _ in items) and self.input.table_position is None:
             return self.input.order  # __seq already runs table by table in stream order
         return OrderBy(((TABLE_SEQ, False),) + items)
+
+    @property
+    def table_position(self) -> str | None:  # type: ignore[override]
+        return TABLE_SEQ if self.order.items[0][0] == TABLE_SEQ else self.input.table_position
 
 
 # Hidden column: the stream position of the first row of a row's input table (see Group.order).
 TABLE_SEQ = "__table_seq"
+# Hidden column of a windowed aggregate's rows: the stream position of the input table the
+# window came from (windows of one table share it; see PlanNode.table_position).
+TABLE_FIRST = "__table_first"
+
+
+def windowed(node: PlanNode) -> bool:
+    """True when the node's input is split into time windows (window() not every: inf)."""
+    return isinstance(node.input, Window) and not node.input.every_inf
 
 
 @dataclass(frozen=True)
@@ -280,6 +299,14 @@ class Aggregate(Unary, PlanNode):
         # One row per table; the hidden __seq places it when tables merge later.
         return OrderBy()
 
+    @property
+    def table_position(self) -> str | None:  # type: ignore[override]
+        # Windowed: __seq is the window start, which restarts in every input table.
+        # (Tables read from storage are ordered by their keys instead.)
+        if self.tables_in_key_order:
+            return None
+        return TABLE_FIRST if windowed(self) or self.input.table_position else None
+
     @cached_property
     def schema(self) -> Schema:
         s = self.input.schema
@@ -304,6 +331,13 @@ class Selector(Unary, PlanNode):
     @property
     def schema(self) -> Schema:
         return self.input.schema
+
+    @property
+    def table_position(self) -> str | None:  # type: ignore[override]
+        # Empty windows get rows numbered by window start (aggregates.fill_empty_windows).
+        if windowed(self) and self.input.create_empty and not self.tables_in_key_order:
+            return TABLE_FIRST
+        return self.input.table_position
 
 
 @dataclass(frozen=True)
