@@ -80,6 +80,10 @@ class Evaluator:
         self.yielded: set[int] = set()
         self.universe = Scope(names=dict(PRELUDE, **self.packages["universe"]))
         self.depth = 0
+        # Each package is loaded once per program, so that `option pkg.name = v` is seen by every
+        # importer and by the package's own Flux-defined functions (their scope is kept here).
+        self.loaded: dict[str, Package] = {}
+        self.library_scopes: dict[str, Scope] = {}
 
     # ------------------------------------------------------------------ program
 
@@ -115,6 +119,8 @@ class Evaluator:
         """An imported package: its registered members plus those its Flux source defines."""
         from ..functions.flux_defined import FLUX_SOURCES
 
+        if path in self.loaded:
+            return self.loaded[path]
         members = dict(self.packages.get(path, {}))
         source = FLUX_SOURCES.get(path)
         if source is not None:
@@ -126,9 +132,15 @@ class Evaluator:
                 dep = imp.path.value
                 scope.define(imp.alias.name if imp.alias else dep.rsplit("/", 1)[-1], self.package(dep))
             for stmt in library.body:
-                self.statement(stmt, scope)
+                if isinstance(stmt, ast.OptionStatement):
+                    # A package option's default: it lives in the package, not in the program's options.
+                    scope.define(stmt.assignment.id.name, self.eval(stmt.assignment.init, scope))
+                else:
+                    self.statement(stmt, scope)
             members.update({k: v for k, v in scope.names.items() if not k.startswith("_")})
-        return Package(path, members)
+            self.library_scopes[path] = scope
+        self.loaded[path] = Package(path, members)
+        return self.loaded[path]
 
     def next_source_site(self) -> int:
         self.source_sites += 1
@@ -188,6 +200,14 @@ class Evaluator:
         obj = member.object.name if isinstance(member.object, ast.Identifier) else "?"
         prop = member.property.name if isinstance(member.property, ast.Identifier) else member.property.value
         self.options[f"{obj}.{prop}"] = value
+        target = scope.names.get(obj) if isinstance(member.object, ast.Identifier) else None
+        if isinstance(target, Package):
+            # Flux options belong to their package: the package's own functions see the new value
+            # (e.g. `option monitor.write = ...` changes what monitor.check() writes with).
+            target.members[prop] = value
+            library = self.library_scopes.get(target.path)
+            if library is not None and prop in library.names:
+                library.define(prop, value)
         return None
 
     # ------------------------------------------------------------------ expressions
