@@ -13,17 +13,21 @@
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..analyze.objects import Closure, Located, Record, RowRecord, RowValue, Stream
 from ..analyze.operators import scalar_type
+from ..plan.core import Union
 from ..plan.domains import column_present
 from ..plan.join import LEFT, RIGHT, Join
+from ..plan.table_shapes import restrict, table_shapes
 from ..scalar import Call, Col, Scalar
 from ..types import FluxType
 from .registry import flux_function
 from .streams import function_arg, record_columns, stream_of, string_list
 
 METHODS = ("inner", "left", "right", "full")
-_SAME_KEY = "a full join needs both streams to have the same group key columns"
+_AS_KEY = "as must keep the group key columns unchanged"
 
 
 def _row(node, prefix: str) -> RowRecord:
@@ -34,7 +38,7 @@ def _types(columns: list[tuple[str, Scalar]]) -> tuple[FluxType, ...]:
     return tuple(scalar_type(e) or FluxType.STRING for _, e in columns)
 
 
-@flux_function("universe", pipe=None, partial="renaming and keys are decided per stream, not per table pair")
+@flux_function("universe", pipe=None)
 def join(ctx, tables, on=None, method="inner"):
     """The classic join of two named streams (see module docstring)."""
     if not isinstance(tables, Record) or len(tables.fields) != 2:
@@ -44,10 +48,19 @@ def join(ctx, tables, on=None, method="inner"):
     if method != "inner":
         raise ctx.unsupported(f'method {method!r} is not supported; join() supports "inner" (use join.tables for outer joins)', "method")
     ls, rs = left.schema, right.schema
-    if on is None:
-        on_cols = tuple(k for k in ls.key if k in rs.key)
-    else:
-        on_cols = string_list(ctx, on, "on")
+    on_cols = tuple(k for k in ls.key if k in rs.key) if on is None else string_list(ctx, on, "on")
+    # Every table of one stream meets every table of the other, and renaming and the output
+    # key depend on the pair's columns: one join per pair of table shapes.
+    pieces = [_universe_pair(ctx, restrict(left, lshape, "join_" + lname), restrict(right, rshape, "join_" + rname),
+                             lname, rname, on_cols)
+              for lshape in table_shapes(left, by_all_columns=True)
+              for rshape in table_shapes(right, by_all_columns=True)]
+    return _by_output_key(ctx, pieces, "join")
+
+
+def _universe_pair(ctx, left, right, lname: str, rname: str, on_cols: tuple[str, ...]) -> Join:
+    """join() of two streams whose tables all have the same columns."""
+    ls, rs = left.schema, right.schema
     for c in on_cols:
         if not ls.has(c) or not rs.has(c):
             raise ctx.error(f"column {c!r} of on is missing from {'tables.' + (lname if not ls.has(c) else rname)}", "on")
@@ -79,8 +92,33 @@ def join(ctx, tables, on=None, method="inner"):
         label = out_label(k, rname)
         if label not in key:
             key.append(label)
-    node = Join(left, right, tuple((c, c) for c in on_cols), "inner", tuple(columns), _types(columns), tuple(key))
-    return Stream(node)
+    # Tables come out in group key order (a later group() appends them so).
+    return Join(left, right, tuple((c, c) for c in on_cols), "inner", tuple(columns), _types(columns), tuple(key),
+                tables_by_key=True)
+
+
+def _by_output_key(ctx, pieces: list, flux_name: str) -> Stream:
+    """The stream of the join pieces: pieces with the same output key columns are one stream
+    (a union); when the key columns differ, one compilation per key (SplitByType, see
+    transpile.compile), as a stream has one static group key."""
+    groups: dict[frozenset, list] = {}
+    for piece in pieces:
+        groups.setdefault(frozenset(piece.schema.key), []).append(piece)
+    streams = []
+    for group in groups.values():
+        for a in group:
+            for b in group:
+                for c in a.schema.columns:
+                    other = b.schema.type_of(c.label)
+                    if other is not None and other != c.type:
+                        raise ctx.unsupported(f"column {c.label!r} of the join has type {c.type.value} for some tables "
+                                              f"and {other.value} for others; flux2sql needs one type per column")
+        streams.append(group[0] if len(group) == 1 else Union(tuple(group), flux_name=flux_name))
+    if len(streams) == 1:
+        return Stream(streams[0])
+    site = ctx.evaluator.next_source_site()
+    choice = ctx.evaluator.source_types.get(site, 0)
+    return Stream(replace(streams[choice], site=site, choice=choice, alternatives=len(streams)))
 
 
 def _equalities(ctx, predicate, arg: str) -> list[tuple[str, str]]:
@@ -123,10 +161,31 @@ def _join_tables(ctx, left, right, on, as_, method, flux_name="join.tables"):
     if method not in METHODS:
         raise ctx.error(f"method must be one of {', '.join(METHODS)}", "method")
     lnode, rnode = stream_of(ctx, left, "left"), stream_of(ctx, right, "right")
-    # Tables with different key columns never have the same group key, so they never meet;
-    # with the same key on every output table that is expressible unless both sides remain.
-    if set(lnode.schema.key) != set(rnode.schema.key) and method == "full":
-        raise ctx.unsupported("a full join of streams with different group key columns is not supported", "method")
+    # join.tables "only compares records with the same group key": tables keyed by other
+    # columns never meet, and an outer join keeps them alone, keyed by their own key.
+    lparts = [restrict(lnode, s, flux_name + "_left") for s in table_shapes(lnode, by_all_columns=False)]
+    rparts = [restrict(rnode, s, flux_name + "_right") for s in table_shapes(rnode, by_all_columns=False)]
+
+    def partner(node, parts):
+        return next((p for p in parts if set(p.schema.key) == set(node.schema.key)), None)
+
+    pieces = []
+    for l in lparts:
+        r = partner(l, rparts)
+        if r is not None:
+            pieces.append(_keyed_join(ctx, l, r, on, as_, method, flux_name))
+        elif method in ("left", "full"):
+            pieces.append(_keyed_join(ctx, l, rparts[0], on, as_, "left", flux_name))
+    for r in rparts:
+        if partner(r, lparts) is None and method in ("right", "full"):
+            pieces.append(_keyed_join(ctx, lparts[0], r, on, as_, "right", flux_name))
+    if not pieces:  # no pair of tables meets
+        pieces.append(_keyed_join(ctx, lparts[0], rparts[0], on, as_, "inner", flux_name))
+    return _by_output_key(ctx, pieces, flux_name)
+
+
+def _keyed_join(ctx, lnode, rnode, on, as_, method, flux_name) -> Join:
+    """join.tables of two streams whose tables each have the same key columns."""
     pairs = on if isinstance(on, list) else _equalities(ctx, _call_two(ctx, on, ("l", "r"), lnode, rnode, "on"), "on")
     result = _call_two(ctx, as_, ("l", "r"), lnode, rnode, "as")
     columns = record_columns(ctx, result, "as")
@@ -137,11 +196,10 @@ def _join_tables(ctx, left, right, on, as_, method, flux_name="join.tables"):
         expr = dict(columns)[k]
         if not (isinstance(expr, Col) and expr.name in (LEFT + k, RIGHT + k)):
             raise ctx.unsupported(f"as must keep group key column {k!r} unchanged", "as")
-    node = Join(lnode, rnode, tuple(pairs), method, tuple(columns), _types(columns), key, match_key=True, flux_name=flux_name)
-    return Stream(node)
+    return Join(lnode, rnode, tuple(pairs), method, tuple(columns), _types(columns), key, match_key=True, flux_name=flux_name)
 
 
-@flux_function("join", pipe="left", partial=_SAME_KEY)
+@flux_function("join", pipe="left", partial=_AS_KEY)
 def tables(ctx, left, right, on, as_, method):
     """join.tables(left, right, on, as, method)."""
     return _join_tables(ctx, left, right, on, as_, method)
@@ -156,10 +214,10 @@ def _method(method: str):
 
 
 for _m in METHODS:
-    flux_function("join", name=_m, pipe="left", partial=_SAME_KEY)(_method(_m))
+    flux_function("join", name=_m, pipe="left", partial=_AS_KEY)(_method(_m))
 
 
-@flux_function("join", name="time", pipe="left", partial=_SAME_KEY)
+@flux_function("join", name="time", pipe="left", partial=_AS_KEY)
 def time(ctx, left, right, as_, method="inner"):
     """join.time(left, right, as, method): join.tables with on: (l, r) => l._time == r._time."""
     return _join_tables(ctx, left, right, [("_time", "_time")], as_, method, flux_name="join.time")
@@ -167,16 +225,20 @@ def time(ctx, left, right, as_, method="inner"):
 
 @flux_function("experimental", name="join", pipe=None)
 def experimental_join(ctx, left, right, fn):
-    """experimental.join(left, right, fn: (left, right) => record): inner join on group key and _time
-    (streams with different key columns have no pair to join)."""
+    """experimental.join(left, right, fn: (left, right) => record): inner join on group key and
+    _time; tables whose keys differ (in columns or values) have no pair to join."""
     lnode, rnode = stream_of(ctx, left, "left"), stream_of(ctx, right, "right")
-    result = _call_two(ctx, fn, ("left", "right"), lnode, rnode, "fn")
-    columns = record_columns(ctx, result, "fn")
-    labels = [c for c, _ in columns]
-    key = tuple(k for k in lnode.schema.key if k in labels)
-    node = Join(lnode, rnode, (("_time", "_time"),), "inner", tuple(columns), _types(columns), key, match_key=True,
-                flux_name="experimental.join")
-    return Stream(node)
+    lparts = [restrict(lnode, s, "experimental.join_left") for s in table_shapes(lnode, by_all_columns=False)]
+    rparts = [restrict(rnode, s, "experimental.join_right") for s in table_shapes(rnode, by_all_columns=False)]
+    pairs = [(l, r) for l in lparts for r in rparts if set(l.schema.key) == set(r.schema.key)] or [(lparts[0], rparts[0])]
+    pieces = []
+    for l, r in pairs:
+        columns = record_columns(ctx, _call_two(ctx, fn, ("left", "right"), l, r, "fn"), "fn")
+        labels = [c for c, _ in columns]
+        key = tuple(k for k in l.schema.key if k in labels)
+        pieces.append(Join(l, r, (("_time", "_time"),), "inner", tuple(columns), _types(columns), key, match_key=True,
+                           flux_name="experimental.join"))
+    return _by_output_key(ctx, pieces, "experimental.join")
 
 
 # internal/promql.join is experimental.join under another name.

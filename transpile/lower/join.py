@@ -73,8 +73,11 @@ def lower_join(lw: Lowerer, node: Join) -> Relation:
     columns = {label: lower_scalar(expr, resolve) for label, expr in node.columns}
     # Flux merges both sides sorted by the `on` columns, then in input order.
     inner = node.method == "inner"
-    order = [sql.ordered(side(lc, lcols, "l") if inner else exp.Coalesce(this=side(lc, lcols, "l"), expressions=[side(rc, rcols, "r")]))
-             for lc, rc in node.on]
+    order = [sql.ordered(columns[k].copy()) for k in node.key] if node.tables_by_key else []
+    for lc, rc in node.on:
+        by = side(lc, lcols, "l") if inner else exp.Coalesce(this=side(lc, lcols, "l"), expressions=[side(rc, rcols, "r")])
+        if all(o.this != by for o in order):  # a key column joined on is ordered by already
+            order.append(sql.ordered(by))
     order += [sql.ordered(sql.col(SEQ, "l"), nulls_first=False), sql.ordered(sql.col(SEQ, "r"), nulls_first=False)]
     columns[SEQ] = sql.over(exp.RowNumber(), [], order)
     source = exp.Table(this=sql.ident(lname), alias=exp.TableAlias(this=sql.ident("l")))
