@@ -3,13 +3,20 @@
 
 - join(tables: {a: s1, b: s2}, on, method: "inner"): rows with equal `on` columns; a column
   present on both sides and not in `on` becomes `<column>_<name>` for each side; the group
-  key is the union of both (renamed) keys; rows are ordered by the `on` columns.
+  key is the union of both (renamed) keys; tables come in group key order, rows inside a
+  table ordered by the `on` columns.
   https://docs.influxdata.com/flux/v0/stdlib/universe/join/
 - join.tables(left, right, on: (l, r) => l.a == r.b and ..., as: (l, r) => {...}, method):
   only rows of tables with the same group key meet; the output keeps the input grouping.
   https://docs.influxdata.com/flux/v0/stdlib/join/tables/
 - experimental.join(left, right, fn: (left, right) => {...}): rows with the same group key
   and `_time`. https://docs.influxdata.com/flux/v0/stdlib/experimental/join/
+
+Flux joins table by table, so when a stream's tables have different columns (known at
+compile time, `plan.table_shapes`) each pair of table shapes is joined on its own: renaming
+and the output key follow the pair's columns, tables keyed by different columns never meet
+(an outer join keeps them alone, keyed by their own key). Pieces with the same output key
+columns are one stream; different key columns mean one compilation each (SplitByType).
 """
 from __future__ import annotations
 
@@ -27,7 +34,9 @@ from .registry import flux_function
 from .streams import function_arg, record_columns, stream_of, string_list
 
 METHODS = ("inner", "left", "right", "full")
-_AS_KEY = "as must keep the group key columns unchanged"
+# Tables are told apart by their columns only where the data is known at compile time.
+_PER_TABLE = "tables with different columns are joined pair by pair only for data known at compile time (csv, array), not for buckets"
+_AS_KEY = "as must keep the group key columns unchanged; " + _PER_TABLE
 
 
 def _row(node, prefix: str) -> RowRecord:
@@ -38,7 +47,7 @@ def _types(columns: list[tuple[str, Scalar]]) -> tuple[FluxType, ...]:
     return tuple(scalar_type(e) or FluxType.STRING for _, e in columns)
 
 
-@flux_function("universe", pipe=None)
+@flux_function("universe", pipe=None, partial=_PER_TABLE)
 def join(ctx, tables, on=None, method="inner"):
     """The classic join of two named streams (see module docstring)."""
     if not isinstance(tables, Record) or len(tables.fields) != 2:
@@ -116,9 +125,25 @@ def _by_output_key(ctx, pieces: list, flux_name: str) -> Stream:
         streams.append(group[0] if len(group) == 1 else Union(tuple(group), flux_name=flux_name))
     if len(streams) == 1:
         return Stream(streams[0])
+    if any(_compiled_in_parts(piece) for piece in pieces):
+        raise ctx.unsupported("the tables of this join need one compilation per output group key, and an input is "
+                              "already compiled once per column type (mixed types); filter it to one type first")
     site = ctx.evaluator.next_source_site()
     choice = ctx.evaluator.source_types.get(site, 0)
     return Stream(replace(streams[choice], site=site, choice=choice, alternatives=len(streams)))
+
+
+def _compiled_in_parts(node) -> bool:
+    """True when a node upstream is a source compiled once per group of its tables."""
+    stack, seen = [node], set()
+    while stack:
+        node = stack.pop()
+        if id(node) not in seen:
+            seen.add(id(node))
+            if getattr(node, "alternatives", 1) > 1:
+                return True
+            stack.extend(node.inputs)
+    return False
 
 
 def _equalities(ctx, predicate, arg: str) -> list[tuple[str, str]]:
@@ -223,7 +248,7 @@ def time(ctx, left, right, as_, method="inner"):
     return _join_tables(ctx, left, right, [("_time", "_time")], as_, method, flux_name="join.time")
 
 
-@flux_function("experimental", name="join", pipe=None)
+@flux_function("experimental", name="join", pipe=None, partial=_PER_TABLE)
 def experimental_join(ctx, left, right, fn):
     """experimental.join(left, right, fn: (left, right) => record): inner join on group key and
     _time; tables whose keys differ (in columns or values) have no pair to join."""
