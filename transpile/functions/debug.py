@@ -2,7 +2,8 @@
 
 debug.pass/opaque/slurp change how Flux's planner executes a stream, not what it
 contains, so they are the identity here; debug.sink discards its input; debug.null
-is a typed null. https://github.com/influxdata/flux/blob/master/stdlib/internal/debug/debug.flux
+is a typed null; debug.getOption reads the current value of a package option (set by the
+program with `option pkg.name = ...`). https://github.com/influxdata/flux/blob/master/stdlib/internal/debug/debug.flux
 """
 from __future__ import annotations
 
@@ -37,6 +38,17 @@ def sink(ctx, tables):
 def null(ctx, type="string"):
     """debug.null(type): a null value (its type only matters to Flux's type checker)."""
     return None
+
+
+@flux_function("internal/debug", name="getOption", pipe=None)
+def get_option(ctx, pkg, name):
+    """debug.getOption(pkg, name): the value of option `name` of the package imported as `pkg`."""
+    if not isinstance(pkg, str) or not isinstance(name, str):
+        raise ctx.error("pkg and name must be strings")
+    members = ctx.evaluator.package(pkg).members
+    if name not in members:
+        raise ctx.error(f"option {pkg}.{name} is not set", "name")
+    return members[name]
 
 
 # `option planner.disablePhysicalRules = [...]` only tunes Flux's planner.
