@@ -111,6 +111,7 @@ def test_sql_interval_fold():
      "exclude must be an array of strings"),
     ('import "experimental/iox"\nx = iox.sqlInterval(d: "1h")', "d must be a duration"),
     ('import "internal/debug"\nx = debug.getOption(pkg: "internal/debug", name: "nope")', "option internal/debug.nope is not set"),
+    ('import "influxdata/influxdb/secrets"\nx = secrets.get(key: "token")', "no secret store"),
 ])
 def test_argument_errors_are_one_line_with_a_position(source, message):
     with pytest.raises(FluxError) as info:
