@@ -71,7 +71,8 @@ def lower_join(lw: Lowerer, node: Join) -> Relation:
     right_table = exp.Table(this=sql.ident(rname), alias=exp.TableAlias(this=sql.ident("r")))
     join = exp.Join(this=right_table, on=sql.and_all(conds), side=join_side) if join_side else exp.Join(this=right_table, on=sql.and_all(conds))
     columns = {label: lower_scalar(expr, resolve) for label, expr in node.columns}
-    # Flux merges both sides sorted by the `on` columns, then in input order.
+    # Flux merges both sides sorted by the `on` columns, then in input order; join() emits
+    # its tables in group key order (conformance universe/join_panic).
     inner = node.method == "inner"
     order = [sql.ordered(columns[k].copy()) for k in node.key] if node.tables_by_key else []
     for lc, rc in node.on:

@@ -53,6 +53,8 @@ def table_shapes(node: PlanNode, by_all_columns: bool) -> list[TableShape]:
         pattern = tuple(v is None or v is MISSING for v in cells)
         present = patterns.setdefault(pattern, set())
         present.update(k for k, v in zip(key, cells) if v is not MISSING)
+    if len(patterns) == 1:
+        return [whole]  # nothing tells the tables apart
     if by_all_columns:
         for label in schema.labels:
             if label not in key:
