@@ -75,6 +75,8 @@ class Evaluator:
         # The `_value` type chosen for each from() call, by call order (see transpile.compile).
         self.source_types = dict(source_types or {})
         self.source_sites = 0
+        # (record, extra arguments) of the row functions being evaluated, outermost first.
+        self.row_records: list = []
         self.options: dict = {}
         self.results: list[Yield] = []
         self.yielded: set[int] = set()
@@ -357,8 +359,14 @@ class Evaluator:
         if isinstance(test, RowValue):
             from ..scalar import Call
 
-            a = operators.to_scalar(self.eval(node.consequent, scope), node.consequent.span)
-            b = operators.to_scalar(self.eval(node.alternate, scope), node.alternate.span)
+            a, b = self.eval(node.consequent, scope), self.eval(node.alternate, scope)
+            if isinstance(a, Stream) or isinstance(b, Stream):
+                # Which stream a row function reads depends on its row (functions/extract.py).
+                from ..functions.extract import choose_stream
+
+                return choose_stream(self, test, a, b, node.span)
+            a = operators.to_scalar(a, node.consequent.span)
+            b = operators.to_scalar(b, node.alternate.span)
             return RowValue(Call("if", (test.scalar, a, b), operators.scalar_type(a) or operators.scalar_type(b)))
         if test is True:
             return self.eval(node.consequent, scope)
@@ -473,6 +481,22 @@ class Evaluator:
 
     def row_function(self, fn, record: RowRecord, span, extra: dict | None = None):
         """Apply a row function `(r) => ...` to the symbolic row `record`."""
+        enclosing = list(self.row_records)
+        self.row_records.append((record, extra))
+        try:
+            result = self._apply_row_function(fn, record, span, extra)
+        finally:
+            self.row_records.pop()
+        if enclosing:
+            # A row function inside another's body reads a stream per outer row (e.g. map(fn: (r) =>
+            # zs |> filter(fn: (z) => z.id == r.id) |> findRecord(...))): the outer row's columns
+            # become outer references of the subquery (functions/extract.py).
+            from ..functions.extract import mark_outer_refs
+
+            result = mark_outer_refs(result, enclosing)
+        return result
+
+    def _apply_row_function(self, fn, record: RowRecord, span, extra: dict | None):
         if isinstance(fn, Closure):
             names = fn.param_names
             if not names:

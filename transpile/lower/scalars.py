@@ -33,7 +33,16 @@ def lower_scalar(expr: Scalar, resolve: Callable[[str], exp.Expression]) -> exp.
         if entry is None or entry.sql is None:
             raise FluxUnsupportedError(f"{expr.fn}() cannot be computed per row in SQL yet")
         return entry.sql(args, types)
+    lowering = SCALAR_KINDS.get(type(expr))
+    if lowering is not None:
+        return lowering(expr, resolve)
     raise TypeError(expr)
+
+
+# Scalar kinds defined outside scalar.py lower through their own function
+# `fn(expr, resolve) -> sqlglot expression`: e.g. a value read from a table stream is a
+# scalar subquery (plan/extract.py, lower/extract.py).
+SCALAR_KINDS: dict[type, Callable] = {}
 
 
 def _paren(e: exp.Expression) -> exp.Expression:
