@@ -6,6 +6,9 @@ row order the SQL produced.
 """
 from __future__ import annotations
 
+import itertools
+import operator
+import re
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -13,6 +16,7 @@ from sqlglot import exp
 
 from transpile.errors import FluxSemanticError
 from transpile.tables import Column, Table
+from transpile.timefmt import parse_rfc3339
 from transpile.types import FluxType
 
 NANOSECOND_TYPES = (FluxType.TIME,)
@@ -48,34 +52,112 @@ class QueryResult:
         return buf.getvalue()
 
 
-def fetch_select(result) -> exp.Select:
-    """The result's SELECT with time columns read as epoch nanoseconds (exact)."""
-    select = result.select.copy()
-    times = {c.label for c in result.schema.columns if c.type in NANOSECOND_TYPES}
-    projections = []
-    for proj in select.expressions:
-        label = proj.alias_or_name
-        if label in times:
-            inner = proj.this if isinstance(proj, exp.Alias) else proj
-            proj = exp.alias_(exp.Anonymous(this="epoch_ns", expressions=[inner.copy()]), exp.to_identifier(label, quoted=True))
-        projections.append(proj)
-    select.set("expressions", projections)
-    return select
+@dataclass(frozen=True)
+class Fetch:
+    """How to read a result: the SQL of its non-constant columns (times as epoch
+    nanoseconds, exact) and the Python values of the constant ones.
+
+    Constant columns (range bounds, the measurement and field of a scan, ...) are literals
+    in the SQL; fetching them would convert the same value once per row, which costs as
+    much as a small query. They are filled in per table instead."""
+
+    sql: str
+    fetched: tuple[int, ...]        # schema positions of the SQL's columns, in order
+    constants: dict[int, object]    # schema position -> value of a constant column
+
+
+def plan_fetch(result) -> Fetch:
+    select = result.select
+    schema = result.schema
+    projections = list(select.expressions)
+    by_label = {p.alias_or_name: p for p in projections}
+    fetched, constants, wanted = [], {}, []
+    for position, column in enumerate(schema.columns):
+        proj = by_label[column.label]
+        inner = proj.this if isinstance(proj, exp.Alias) else proj
+        value = constant_value(inner, column.type)
+        if value is not NOT_CONSTANT:
+            constants[position] = value
+            continue
+        fetched.append(position)
+        if column.type in NANOSECOND_TYPES:
+            proj = exp.alias_(exp.Anonymous(this="epoch_ns", expressions=[inner.copy()]),
+                              exp.to_identifier(column.label, quoted=True))
+        wanted.append(proj)
+    if not wanted:  # every column is constant: the SQL still counts the rows
+        wanted = [exp.alias_(exp.Literal.number(1), exp.to_identifier("__row", quoted=True))]
+    # Swap the projections in place for the generation (the tree is not copied, it is
+    # as large as the whole program) and put them back.
+    select.set("expressions", wanted)
+    try:
+        text = select.sql(dialect="duckdb", copy=False)
+    finally:
+        select.set("expressions", projections)
+    return Fetch(text, tuple(fetched), constants)
+
+
+NOT_CONSTANT = object()
+_TIMESTAMP = re.compile(r"(\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?)?")
+
+
+def constant_value(e: exp.Expression, flux_type: FluxType):
+    """The Python value of a literal the lowering writes for a constant column (see
+    transpile.lower.sql.literal), or NOT_CONSTANT for anything else (then it is fetched)."""
+    if isinstance(e, exp.Null):
+        return None
+    if isinstance(e, exp.Cast):
+        if isinstance(e.this, exp.Null):
+            return None
+        if isinstance(e.this, exp.Literal) and e.this.is_string and flux_type == FluxType.TIME \
+                and e.to.this in (exp.DataType.Type.TIMESTAMP_NS,):
+            match = _TIMESTAMP.fullmatch(e.this.this)
+            if match is not None:
+                day, clock, fraction = match.groups()
+                return parse_rfc3339(f"{day}T{clock or '00:00:00'}{'.' + fraction if fraction else ''}Z")
+        return NOT_CONSTANT
+    if isinstance(e, exp.Literal) and e.is_string and flux_type == FluxType.STRING:
+        return e.this
+    if isinstance(e, exp.Boolean) and flux_type == FluxType.BOOL:
+        return bool(e.this)
+    return NOT_CONSTANT
+
+
+def row_builder(width: int, fetched: tuple[int, ...], constants: dict[int, object]):
+    """A function (fetched rows) -> full rows with the constants in place.
+
+    It is one list comprehension written for the shape (positions are generated names,
+    values are bound, never spliced into the code): per row it costs about what
+    fetching one column costs, where a generic loop costs several times that."""
+    if not constants and list(fetched) == list(range(width)):
+        return lambda rows: rows
+    where = {position: i for i, position in enumerate(fetched)}
+    cells = [f"r[{where[i]}]" if i in where else f"c{i}" for i in range(width)]
+    env = {f"c{i}": value for i, value in constants.items()}
+    return eval(f"lambda rows: [({', '.join(cells)},) for r in rows]", env)  # noqa: S307
 
 
 def run_result(con, result) -> list[Table]:
-    query = fetch_select(result).sql(dialect="duckdb")
-    rows = con.execute(query).fetchall()
+    fetch = plan_fetch(result)
+    rows = con.execute(fetch.sql).fetchall()
     schema = result.schema
     columns = tuple(Column(c.label, c.type) for c in schema.columns)
-    key_index = [schema.labels.index(k) for k in schema.key]
-    tables: dict[tuple, Table] = {}
-    for row in rows:
-        key = tuple(row[i] for i in key_index)
+    build = row_builder(len(columns), fetch.fetched if fetch.fetched else (), fetch.constants)
+    if not fetch.fetched:
+        rows = [()] * len(rows)
+    # Rows arrive ordered by the group key (lower_result sorts by its non-constant
+    # columns), so each table is a run of rows with the same fetched key cells.
+    where = {position: i for i, position in enumerate(fetch.fetched)}
+    key_cells = [where[schema.labels.index(k)] for k in schema.key if schema.labels.index(k) in where]
+    if not rows:
+        return []
+    if not key_cells:
+        return [Table(columns, schema.key, build(rows))]
+    tables: dict = {}
+    for key, run in itertools.groupby(rows, operator.itemgetter(*key_cells)):
         table = tables.get(key)
         if table is None:
             table = tables[key] = Table(columns, schema.key, [])
-        table.rows.append(row)
+        table.rows += build(run)
     return list(tables.values())
 
 
@@ -88,7 +170,7 @@ def run_compiled(con, compiled) -> QueryResult:
     merged: dict[str, dict[tuple, Table]] = {}
     for result in compiled.results:
         for to, select in result.writes or ():
-            out.rows_written += to_bucket.write(con, to, select.sql(dialect="duckdb"))
+            out.rows_written += to_bucket.write(con, to, select.sql(dialect="duckdb", copy=False))
         tables = merged.setdefault(result.name, {})
         if not any(name == result.name for name, _ in out.results):
             out.results.append((result.name, []))
@@ -122,16 +204,60 @@ class ConnectionCatalog:
         self._buckets: dict = {}  # one catalog read per bucket and compilation
 
     def bucket(self, name: str):
-        from runtime import storage
-
         if name not in self._buckets:
-            self._buckets[name] = storage.load_catalog(self.con, name)
+            self._buckets[name] = load_catalog(self.con, name)
         return self._buckets[name]
 
     def buckets(self) -> list[str]:
         from runtime import storage
 
         return storage.list_buckets(self.con)
+
+
+def load_catalog(con, bucket: str):
+    """`runtime.storage.load_catalog` in one statement instead of four (a statement costs
+    about as much as the SQL of a small query): the bucket's schema, measurements, tag
+    keys and fields, in the same order, as the same catalog objects."""
+    from transpile.storage_layout import BucketCatalog, FieldColumn, MeasurementLayout, TagColumn
+
+    schema, tables, tags, fields = None, {}, {}, {}
+    for kind, measurement, key, column, flux_type in con.execute(_CATALOG_SQL, {"bucket": bucket}).fetchall():
+        if kind == 0:
+            schema = measurement
+        elif kind == 1:
+            tables[measurement] = key
+        elif kind == 2:
+            tags.setdefault(measurement, []).append(TagColumn(key, column))
+        else:
+            fields.setdefault(measurement, []).append(FieldColumn(key, column, FluxType(flux_type)))
+    if schema is None:
+        return None
+    measurements = {
+        m: MeasurementLayout(bucket, m, schema, table, tuple(tags.get(m, ())), tuple(fields.get(m, ())))
+        for m, table in tables.items()
+    }
+    return BucketCatalog(bucket, schema, measurements)
+
+
+def _catalog_sql() -> str:
+    from runtime.storage import quote
+    from transpile.storage_layout import (BUCKETS_TABLE, CATALOG_SCHEMA, FIELDS_TABLE, MEASUREMENTS_TABLE,
+                                          TAG_KEYS_TABLE)
+
+    def table(name: str) -> str:
+        return f"{quote(CATALOG_SCHEMA)}.{quote(name)}"
+
+    return (
+        f"SELECT 0 AS kind, schema_name AS measurement, NULL AS key, NULL AS column_name, NULL AS flux_type "
+        f"FROM {table(BUCKETS_TABLE)} WHERE bucket = $bucket "
+        f"UNION ALL SELECT 1, measurement, table_name, NULL, NULL FROM {table(MEASUREMENTS_TABLE)} WHERE bucket = $bucket "
+        f"UNION ALL SELECT 2, measurement, tag_key, column_name, NULL FROM {table(TAG_KEYS_TABLE)} WHERE bucket = $bucket "
+        f"UNION ALL SELECT 3, measurement, field_key, column_name, flux_type FROM {table(FIELDS_TABLE)} "
+        f"WHERE bucket = $bucket ORDER BY kind, measurement, key"
+    )
+
+
+_CATALOG_SQL = _catalog_sql()
 
 
 def compile_for(con, source: str, now_ns: int, filename: str = "<stdin>"):
@@ -156,6 +282,8 @@ def script_sql(source: str, now_ns: int, con=None) -> str:
 def run_query(con, source: str, now_ns: int, filename: str = "<stdin>") -> QueryResult:
     """Run a Flux query as one transaction: its to() writes commit with it or not at all."""
     compiled = compile_for(con, source, now_ns, filename)
+    if len(compiled.results) == 1 and not compiled.results[0].writes:
+        return run_compiled(con, compiled)  # one SELECT: a transaction of its own
     con.execute("BEGIN TRANSACTION")
     try:
         result = run_compiled(con, compiled)
