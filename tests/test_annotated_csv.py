@@ -319,10 +319,3 @@ def test_format_trims_fraction_zeros_and_uses_utc():
     assert format_rfc3339(T2024 + 120_000) == "2024-01-01T00:00:00.00012Z"
     assert format_rfc3339(-NS) == "1969-12-31T23:59:59Z"
     assert format_rfc3339(951_782_400 * NS) == "2000-02-29T00:00:00Z"
-
-
-def test_every_row_of_a_table_takes_the_key_values_of_its_first_row():
-    # Flux reads a table's key from its first row (influxdata/flux#5168)
-    text = README_EXAMPLE.replace(",,1,b,", ",,0,b,")
-    (table,) = decode(text)
-    assert [row[table.index("host")] for row in table.rows] == ["a", "a"]

@@ -234,7 +234,7 @@ class _Decoder:
             if not rows:
                 table_id = cell_table
             elif cell_table and cell_table != table_id:
-                block_tables.append(_keyed_table(block, rows))
+                block_tables.append(Table(block.columns, block.key, rows))
                 rows, table_id = [], cell_table
             rows.append(self._parse_row(block, line, row))
         if block is not None:
@@ -358,7 +358,7 @@ class _Decoder:
 
     def _finish_block(self, block: _Block, tables: list[Table], rows: list[tuple]) -> None:
         if rows:
-            tables.append(_keyed_table(block, rows))
+            tables.append(Table(block.columns, block.key, rows))
         elif not tables:
             key_values = tuple(block.defaults[i] for i in block.key_indexes)
             tables.append(Table(block.columns, block.key, [], empty_key_values=key_values))
@@ -366,18 +366,6 @@ class _Decoder:
             self.results[-1][1].extend(tables)
         else:
             self.results.append((block.result, list(tables)))
-
-
-def _keyed_table(block: _Block, rows: list[tuple]) -> Table:
-    """A table whose group key cells all hold the first row's values.
-
-    Flux's decoder reads a table's key from its first row and gives every row those
-    values, even when a later row's cell differs (influxdata/flux#5168).
-    """
-    first = rows[0]
-    if any(row[i] != first[i] for row in rows for i in block.key_indexes):
-        rows = [tuple(first[i] if i in block.key_indexes else cell for i, cell in enumerate(row)) for row in rows]
-    return Table(block.columns, block.key, rows)
 
 
 def decode_results(text: str, source_name: str = "csv") -> list[tuple[str, list[Table]]]:
