@@ -8,13 +8,14 @@ arguments and build the Plan nodes of plan/promql.py. Nothing here computes data
 from __future__ import annotations
 
 import math
+import re
 
 from ..analyze.objects import Stream
 from ..plan import PlanNode
 from ..plan.promql import HistogramQuantile, LabelReplace, SeriesValue
 from ..types import FluxType
 from .flux_defined import FLUX_SOURCES
-from .regexp import go_template_to_re2
+from .regexp import go_template_to_re2, python_pattern
 from .registry import flux_function, package
 from .streams import expect, stream_of
 
@@ -167,4 +168,17 @@ def labelReplace(ctx, tables, source, destination, regex, replacement):  # noqa:
         t = node.schema.type_of(label)
         if t is not None and t != FluxType.STRING:
             raise ctx.error(f"column {label!r} must be of type string, got {t.value}", arg)
+    _check_pattern(ctx, pattern)
     return Stream(LabelReplace(node, source, destination, pattern, go_template_to_re2(template_text, pattern)))
+
+
+# RE2 syntax Python's `re` lacks (Unicode classes, \Q...\E quoting, the ungreedy flag):
+# stood in for by plain text when checking a pattern at compile time.
+_RE2_ONLY = re.compile(r"\\[pP](?:\{\w+\}|\w)|\\Q.*?(?:\\E|$)|\(\?U\)")
+
+
+def _check_pattern(ctx, pattern: str) -> None:
+    """A pattern that cannot compile is an error here, with its position, rather than a
+    failure of the generated SQL."""
+    if python_pattern(_RE2_ONLY.sub("x", pattern)) is None:
+        raise ctx.error(f"invalid regular expression {pattern!r}", "regex")
