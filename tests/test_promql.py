@@ -68,7 +68,7 @@ INTS = 'import "internal/promql"\nimport "array"\narray.from(rows: [{_time: 2020
         (FLOATS, 'group(columns: ["le"]) |> promql.promHistogramQuantile()', "must not be part of the group key"),
         (FLOATS, 'promql.labelReplace(source: "_value", destination: "d", regex: ".*", replacement: "")', "column '_value' must be of type string"),
         (FLOATS, 'promql.labelReplace(source: "le", destination: "d", regex: ".*")', "missing required argument 'replacement'"),
-        (FLOATS, 'promql.labelReplace(source: "le", destination: "d", regex: "(", replacement: "")', "4:50: internal/promql.labelReplace: invalid regular expression '('"),
+        (FLOATS, 'promql.labelReplace(source: "le", destination: "d", regex: "(", replacement: "")', "4:60: internal/promql.labelReplace: invalid regular expression '('"),
     ],
 )
 def test_argument_errors_are_one_line_with_a_position(prefix, call, message):
