@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from itertools import pairwise
 
 import duckdb
 import pytest
@@ -81,11 +82,11 @@ def test_argument_errors_are_one_line_with_a_position(prefix, call, message):
 
 
 def changes(samples):
-    return float(sum(1 for (_, a), (_, b) in zip(samples, samples[1:]) if b != a and not (math.isnan(a) and math.isnan(b))))
+    return float(sum(1 for (_, a), (_, b) in pairwise(samples) if b != a and not (math.isnan(a) and math.isnan(b))))
 
 
 def resets(samples):
-    return float(sum(1 for (_, a), (_, b) in zip(samples, samples[1:]) if b < a))
+    return float(sum(1 for (_, a), (_, b) in pairwise(samples) if b < a))
 
 
 def extrapolated_rate(samples, is_counter, is_rate):

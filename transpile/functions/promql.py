@@ -86,7 +86,7 @@ def resets(ctx, tables):
 
 
 @flux_function(PKG)
-def extrapolatedRate(ctx, tables, isCounter=False, isRate=False):  # noqa: N802,N803
+def extrapolatedRate(ctx, tables, isCounter=False, isRate=False):
     """https://docs.influxdata.com/flux/v0/stdlib/internal/promql/extrapolatedrate/ —
     PromQL's rate() (counter, rate), increase() (counter) and delta(): the change over
     each table's samples extrapolated towards its [_start, _stop) range."""
@@ -96,7 +96,7 @@ def extrapolatedRate(ctx, tables, isCounter=False, isRate=False):  # noqa: N802,
 
 
 @flux_function(PKG)
-def instantRate(ctx, tables, isRate=False):  # noqa: N802,N803
+def instantRate(ctx, tables, isRate=False):
     """https://docs.influxdata.com/flux/v0/stdlib/internal/promql/instantrate/ — PromQL's
     irate() (isRate) and idelta(): from the last two samples of each table."""
     node = _series(ctx, tables, "_time")
@@ -105,7 +105,7 @@ def instantRate(ctx, tables, isRate=False):  # noqa: N802,N803
 
 
 @flux_function(PKG)
-def linearRegression(ctx, tables, predict=False, fromNow=0.0):  # noqa: N802,N803
+def linearRegression(ctx, tables, predict=False, fromNow=0.0):
     """https://docs.influxdata.com/flux/v0/stdlib/internal/promql/linearregression/ —
     PromQL's deriv() (the least-squares slope per second) and, with predict,
     predict_linear() (the fitted value `fromNow` seconds after _stop)."""
@@ -133,7 +133,7 @@ def quantile(ctx, tables, q, method="exact_mean"):
 
 
 @flux_function(PKG)
-def promHistogramQuantile(ctx, tables, quantile=0.0, countColumn="_value", upperBoundColumn="le", valueColumn="_value"):  # noqa: N802,N803
+def promHistogramQuantile(ctx, tables, quantile=0.0, countColumn="_value", upperBoundColumn="le", valueColumn="_value"):
     """https://docs.influxdata.com/flux/v0/stdlib/internal/promql/promhistogramquantile/
     — PromQL's histogram_quantile() over each table (one histogram; a bucket per row)."""
     node = stream_of(ctx, tables)
@@ -155,7 +155,7 @@ def promHistogramQuantile(ctx, tables, quantile=0.0, countColumn="_value", upper
 
 
 @flux_function(PKG)
-def labelReplace(ctx, tables, source, destination, regex, replacement):  # noqa: N802
+def labelReplace(ctx, tables, source, destination, regex, replacement):
     """https://docs.influxdata.com/flux/v0/stdlib/internal/promql/labelreplace/ — PromQL's
     label_replace(): where `regex` matches the whole value of the `source` column, the
     `destination` column becomes `replacement` with $1, ${name} ... expanded."""

@@ -27,7 +27,7 @@ from . import sql
 from .aggregates import table_order
 from .lowerer import SEQ, Lowerer, hidden, key_partition, lowers
 from .relation import Relation
-from .series import as_double, case, epoch_ns, frame, in_table, is_null, not_null, paren, previous_non_null, rows_so_far
+from .series import as_double, case, epoch_ns, frame, in_table, not_null, paren, previous_non_null, rows_so_far
 
 NS_PER_SECOND = 1_000_000_000
 
@@ -155,20 +155,25 @@ def bound_ns(rel: Relation, column: str) -> exp.Expression:
 # ------------------------------------------------------------------ the functions
 
 
+def _count(lw: Lowerer, rel: Relation, node, counted: exp.Expression) -> Relation:
+    """How many samples of each table satisfy `counted`, as a float (0 for a table
+    without samples: a count, as Flux's count() of an empty table)."""
+    total = exp.Sum(this=case((counted, sql.number(1)), default=sql.number(0)))
+    value = as_double(exp.Coalesce(this=sql.col("__count"), expressions=[sql.number(0)]))
+    return per_table(lw, rel, node, {"__count": total}, {node.column: value})
+
+
 def _changes(lw: Lowerer, node, prm) -> Relation:
     """PromQL changes(): samples that differ from the one before. DuckDB's `<>` is Go's
     `!=` except that NaN equals NaN, which is what PromQL wants (NaN to NaN is no change)."""
     rel = samples(lw, node)
-    changed = exp.NEQ(this=rel.ref(V), expression=rel.ref(PREV_V))
-    count = exp.Sum(this=case((changed, sql.number(1)), default=sql.number(0)))
-    return per_table(lw, rel, node, {"__changes": count}, {node.column: as_double(exp.Coalesce(this=sql.col("__changes"), expressions=[sql.number(0)]))})
+    return _count(lw, rel, node, exp.NEQ(this=rel.ref(V), expression=rel.ref(PREV_V)))
 
 
 def _resets(lw: Lowerer, node, prm) -> Relation:
     """PromQL resets(): samples lower than the one before."""
     rel = samples(lw, node)
-    count = exp.Sum(this=case((go_lt(rel.ref(V), rel.ref(PREV_V)), sql.number(1)), default=sql.number(0)))
-    return per_table(lw, rel, node, {"__resets": count}, {node.column: as_double(exp.Coalesce(this=sql.col("__resets"), expressions=[sql.number(0)]))})
+    return _count(lw, rel, node, go_lt(rel.ref(V), rel.ref(PREV_V)))
 
 
 def _extrapolated_rate(lw: Lowerer, node, prm) -> Relation:
