@@ -27,11 +27,11 @@ from .scalar_support import paren, register_sql, template
 
 # ---------------------------------------------------------------- templates
 
-# A point (lat, lon in degrees) as a unit vector; 0.017453292519943295 is Go's s1.Degree.
+# A point (lat, lon in degrees) as a unit vector; (pi() / 180) is Go's s1.Degree (the double nearest to pi/180).
 POINT = """
-[cos(lon * 0.017453292519943295) * cos(lat * 0.017453292519943295),
- sin(lon * 0.017453292519943295) * cos(lat * 0.017453292519943295),
- sin(lat * 0.017453292519943295)]::DOUBLE[3]
+[cos(lon * (pi() / 180)) * cos(lat * (pi() / 180)),
+ sin(lon * (pi() / 180)) * cos(lat * (pi() / 180)),
+ sin(lat * (pi() / 180))]::DOUBLE[3]
 """
 
 # The cube face of the largest coordinate, the point's (u, v) on it, then (i, j) through the
@@ -81,9 +81,9 @@ TOKEN_LEVEL = "30 - (bit_count(xor(id, id - 1)) - 1) // 2"
 
 # S2's LatLng.Distance (haversine) in radians, points in degrees.
 HAVERSINE = """
-list_transform([sin(0.5 * (lat2 * 0.017453292519943295 - lat1 * 0.017453292519943295))], dlat ->
-  list_transform([sin(0.5 * (lon2 * 0.017453292519943295 - lon1 * 0.017453292519943295))], dlon ->
-    list_transform([dlat * dlat + dlon * dlon * cos(lat1 * 0.017453292519943295) * cos(lat2 * 0.017453292519943295)], x ->
+list_transform([sin(0.5 * (lat2 * (pi() / 180) - lat1 * (pi() / 180)))], dlat ->
+  list_transform([sin(0.5 * (lon2 * (pi() / 180) - lon1 * (pi() / 180)))], dlon ->
+    list_transform([dlat * dlat + dlon * dlon * cos(lat1 * (pi() / 180)) * cos(lat2 * (pi() / 180))], x ->
       2 * atan2(sqrt(x), sqrt(greatest(0, 1 - x)))
     )[1]
   )[1]
