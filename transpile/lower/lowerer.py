@@ -12,6 +12,7 @@ from sqlglot import exp
 
 from .. import plan as p
 from ..errors import FluxUnsupportedError
+from ..plan.storage import To
 from ..scalar import Scalar
 from . import sql
 from .relation import CteList, Relation, passthrough
@@ -44,11 +45,13 @@ class Lowerer:
         self.memo: dict[int, Relation] = {}
         self.uses: dict[int, int] = {}
         self.writes: list = []
+        self.result_node: p.PlanNode | None = None
 
     # ------------------------------------------------------------------ driving
 
     def lower_result(self, name: str, node: p.PlanNode) -> LoweredResult:
         self._count_uses(node)
+        self.result_node = node
         rel = self.relation(node)
         schema = node.schema
         if not rel.composable:
@@ -87,6 +90,15 @@ class Lowerer:
         if self.uses[id(node)] == 1:
             for child in node.inputs:
                 self._count_uses(child)
+
+    def empty_tables_unseen(self, node: p.PlanNode) -> bool:
+        """True when nothing reads `node`'s empty tables: it is the result (or the input of
+        the to() that is the result), whose empty tables print and write nothing. Its
+        lowering may then drop rows without keeping a placeholder per emptied table."""
+        if self.uses.get(id(node), 0) != 1:
+            return False
+        root = self.result_node
+        return node is root or (isinstance(root, To) and root.input is node)
 
     def relation(self, node: p.PlanNode) -> Relation:
         key = id(node)

@@ -54,6 +54,28 @@ def previous_non_null(rel: Relation, node, value: exp.Expression) -> exp.Window:
     return in_table(rel, node, exp.IgnoreNulls(this=exp.LastValue(this=value)), rows_before())
 
 
+def previous_value(rel: Relation, node, label: str, value: exp.Expression) -> exp.Window:
+    """The last non-null value of `label` before the current row: LAG() when the input
+    holds no nulls in that column (a storage scan's `_value`), which needs no frame."""
+    if label in not_null_columns(node.input):
+        return in_table(rel, node, exp.Lag(this=value))
+    return previous_non_null(rel, node, value)
+
+
+def not_null_columns(node) -> set:
+    return {"_value"} if getattr(node, "values_not_null", False) else set()
+
+
+def drop_first_rows(lw: Lowerer, rel: Relation, node) -> Relation:
+    """`rel` without the first row of each table (difference, derivative, elapsed)."""
+    if lw.empty_tables_unseen(node):
+        # Nothing downstream sees the emptied tables: filter, no placeholders.
+        out = rel.with_columns(dict(rel.columns), has_window=True)
+        out.qualify.append(after_first_rows(rel, node))
+        return out
+    return keep_rows(lw, rel, node, after_first_rows(rel, node))
+
+
 def row_number(rel: Relation, node) -> exp.Window:
     return in_table(rel, node, exp.RowNumber())
 
@@ -127,7 +149,7 @@ def lower_difference(lw: Lowerer, node: s.Difference) -> Relation:
         value = rel.ref(label)
         if in_type == FluxType.UINT:
             value = sql.cast(value, FluxType.INT)
-        previous = previous_non_null(rel, node, value.copy())
+        previous = previous_value(rel, node, label, value.copy())
         diff = exp.Sub(this=value.copy(), expression=previous)
         if node.non_negative:
             # A drop means the counter restarted: without initialZero the difference is
@@ -140,7 +162,7 @@ def lower_difference(lw: Lowerer, node: s.Difference) -> Relation:
     out = windowed(rel, columns)
     if node.keep_first:
         return out
-    return keep_rows(lw, out, node, after_first_rows(rel, node))
+    return drop_first_rows(lw, out, node)
 
 
 # ------------------------------------------------------------------ derivative
@@ -154,19 +176,28 @@ def lower_derivative(lw: Lowerer, node: s.Derivative) -> Relation:
     rel = lw.composable_input(node.input, node.input.step)
     if node.time_column not in rel.columns:
         raise FluxUnsupportedError(f"derivative: no column {node.time_column!r} exists")
-    time = rel.ref(node.time_column)
-    before = in_table(rel, node, exp.Lag(this=time.copy()))
-    distinct = rel.with_columns(dict(rel.columns))
-    distinct.qualify.append(paren(exp.Or(this=is_null(before), expression=exp.NEQ(this=before.copy(), expression=time))))
-    rel = lw.materialize(distinct, node.step)
+    # A storage scan has one row per time (nothing to drop) and no null values (the
+    # previous value and its time are the previous row's): one window, no frames.
+    times_unique = node.time_column == "_time" and getattr(node.input, "unique_times", False)
+    plain = times_unique and set(node.targets) <= not_null_columns(node.input)
+    if not times_unique:
+        time = rel.ref(node.time_column)
+        before = in_table(rel, node, exp.Lag(this=time.copy()))
+        distinct = rel.with_columns(dict(rel.columns))
+        distinct.qualify.append(paren(exp.Or(this=is_null(before), expression=exp.NEQ(this=before.copy(), expression=time))))
+        rel = lw.materialize(distinct, node.step)
 
     time = rel.ref(node.time_column)
     columns = dict(rel.columns)
     for label in node.targets:
         in_type = node.input.schema.type_of(label)
         value = rel.ref(label)
-        prev_value = previous_non_null(rel, node, value.copy())
-        prev_time = previous_non_null(rel, node, case((not_null(value.copy()), time.copy())))
+        if plain:
+            prev_value = in_table(rel, node, exp.Lag(this=value.copy()))
+            prev_time = in_table(rel, node, exp.Lag(this=time.copy()))
+        else:
+            prev_value = previous_non_null(rel, node, value.copy())
+            prev_time = previous_non_null(rel, node, case((not_null(value.copy()), time.copy())))
         elapsed = exp.Div(
             this=as_double(exp.Sub(this=epoch_ns(time.copy()), expression=epoch_ns(prev_time))),
             expression=as_double(sql.number(node.unit_ns)),
@@ -187,7 +218,7 @@ def lower_derivative(lw: Lowerer, node: s.Derivative) -> Relation:
             dropped = sql.literal(0.0) if node.initial_zero else sql.null(FluxType.FLOAT)
             rate = case((exp.GT(this=prev_value.copy(), expression=value.copy()), dropped), default=rate)
         columns[label] = rate
-    return keep_rows(lw, windowed(rel, columns), node, after_first_rows(rel, node))
+    return drop_first_rows(lw, windowed(rel, columns), node)
 
 
 # ------------------------------------------------------------------ cumulativeSum
@@ -228,7 +259,7 @@ def lower_elapsed(lw: Lowerer, node: s.Elapsed) -> Relation:
     for c in node.schema.columns:
         ordered[c.label] = elapsed if c.label == node.column_name else columns.pop(c.label)
     ordered.update(columns)
-    return keep_rows(lw, windowed(rel, ordered), node, after_first_rows(rel, node))
+    return drop_first_rows(lw, windowed(rel, ordered), node)
 
 
 # ------------------------------------------------------------------ stateCount / stateDuration

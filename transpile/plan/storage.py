@@ -111,6 +111,10 @@ class From(PlanNode):
     # Rows carry `__seq` = their time in nanoseconds: storage returns each series in time
     # order, and the series in the order of their keys.
     tables_in_key_order = True
+    # Each table is one series: a row per (tag set, time) in storage, so times are unique
+    # within a table, and the scan reads only the rows where the field has a value.
+    unique_times = True
+    values_not_null = True
 
     @property
     def bounds(self):
