@@ -6,9 +6,9 @@ https://docs.influxdata.com/flux/v0/stdlib/testing/diff/: `want` is the "-" side
 """
 from __future__ import annotations
 
+from ..analyze.objects import Stream
 from ..analyze.operators import describe
 from ..plan.diff import Diff
-from ..analyze.objects import Stream
 from .registry import flux_function
 from .streams import stream_of
 
