@@ -9,9 +9,11 @@ always quoted; values always go in as parameters.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Iterable
 
 import duckdb
+import numpy as np
 
 from transpile.storage_layout import (
     BUCKETS_TABLE,
@@ -313,3 +315,109 @@ def merge_rows(
         {"lo": lo, "hi": hi},
     )
     return values
+
+
+# -- columns from the fast ingest path --------------------------------------------------
+
+@dataclass
+class ColumnPart:
+    """Rows of one measurement that share their columns, as numpy arrays: `times` (int64
+    ns), `lines` (int64, input order: the later line wins a repeated point), `series`
+    (ids into the tag table, or None when the measurement has no tags here) and one array
+    per field column (named as in the measurement table)."""
+
+    times: np.ndarray
+    lines: np.ndarray
+    series: np.ndarray | None
+    fields: dict[str, np.ndarray]
+
+
+def insert_columns(
+    con: duckdb.DuckDBPyConnection,
+    target: str,
+    tag_table: dict[str, np.ndarray],
+    part: ColumnPart,
+    with_lines: bool = False,
+) -> None:
+    """INSERT the rows of `part` into the table `target` (a quoted name). `tag_table` maps
+    tag columns to their value per series id (object arrays, None = no such tag)."""
+    rows: dict[str, np.ndarray] = {"_t": part.times}
+    names = [TIME_COLUMN]
+    values = ["make_timestamp_ns(r._t)"]
+    if with_lines:
+        rows["_l"] = part.lines
+        names.append("_ln")
+        values.append("r._l")
+    aliases = {}
+    for i, (column, array) in enumerate(part.fields.items()):
+        aliases[column] = f"_f{i}"
+        rows[f"_f{i}"] = array
+        names.append(column)
+        values.append(f"r._f{i}")
+    join = ""
+    if tag_table and part.series is not None:
+        rows["_s"] = part.series
+        series = {"_s": np.arange(len(next(iter(tag_table.values()))), dtype=part.series.dtype)}
+        for i, (column, array) in enumerate(tag_table.items()):
+            series[f"_g{i}"] = array
+            names.append(column)
+            values.append(f"s._g{i}")
+        con.register("flux2sql_series", series)
+        join = " JOIN flux2sql_series s ON r._s = s._s"
+    con.register("flux2sql_rows", rows)
+    try:
+        con.execute(
+            f"INSERT INTO {target} ({', '.join(quote(n) for n in names)}) "
+            f"SELECT {', '.join(values)} FROM flux2sql_rows r{join}"
+        ).fetchall()
+    finally:
+        con.unregister("flux2sql_rows")
+        if join:
+            con.unregister("flux2sql_series")
+
+
+def stored_points_collide(
+    con: duckdb.DuckDBPyConnection,
+    layout: MeasurementLayout,
+    tag_table: dict[str, np.ndarray],
+    parts: list[ColumnPart],
+) -> bool:
+    """Whether a stored row has the tag set and time of a row of `parts` (then the write
+    must merge). Zone maps keep this cheap: only stored rows in the parts' time range are
+    read, and only the parts' rows inside the stored rows' time range are compared."""
+    target = qualified(layout)
+    time_col = quote(TIME_COLUMN)
+    lo = min(int(p.times.min()) for p in parts)
+    hi = max(int(p.times.max()) for p in parts)
+    stored_lo, stored_hi = con.execute(
+        f"SELECT epoch_ns(min({time_col})), epoch_ns(max({time_col})) FROM {target} "
+        f"WHERE {time_col} BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
+        [lo, hi],
+    ).fetchall()[0]
+    if stored_lo is None:
+        return False
+    for part in parts:
+        inside = (part.times >= stored_lo) & (part.times <= stored_hi)
+        if not inside.any():
+            continue
+        candidate = ColumnPart(
+            part.times[inside], part.lines[inside],
+            None if part.series is None else part.series[inside], {},
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE flux2sql_candidates AS "
+            f"SELECT * FROM {qualified(layout)} LIMIT 0"
+        ).fetchall()
+        insert_columns(con, "flux2sql_candidates", tag_table, candidate)
+        match = [f"t.{time_col} = c.{time_col}"] + [
+            f"t.{quote(t.column)} IS NOT DISTINCT FROM c.{quote(t.column)}" for t in layout.tags
+        ]
+        found = con.execute(
+            f"SELECT count(*) FROM flux2sql_candidates c JOIN {target} t ON {' AND '.join(match)} "
+            f"WHERE t.{time_col} BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
+            [stored_lo, stored_hi],
+        ).fetchall()[0][0]
+        con.execute("DROP TABLE flux2sql_candidates").fetchall()
+        if found:
+            return True
+    return False

@@ -7,8 +7,10 @@ Owns the rules of a write (InfluxDB's, docs.influxdata.com/influxdb/v2/write-dat
 - a point written twice keeps the last value (`storage.merge_rows`);
 - by default nothing is written when any line is bad; with `skip_bad` the good lines are
   written and the bad ones reported.
-It uses the vectorised parser for the bulk of the lines and the reference parser for the rest;
-it does no parsing of its own and no DDL (that is `runtime.storage`).
+Line protocol goes through the compiled scanner (`scanner.py`, `columnar.py`) for the bulk
+of the lines and the reference parser for the rest; the next chunk is scanned on worker
+threads while this one is written. It does no parsing of its own and no DDL (that is
+`runtime.storage`).
 """
 from __future__ import annotations
 
@@ -16,23 +18,26 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
 import duckdb
+import numpy as np
 
 from runtime import storage
 from transpile.storage_layout import BucketCatalog, MeasurementLayout
 from transpile.types import FluxType
 
-from . import vectorized
+from . import columnar, scanner
 from .line_protocol import PRECISION_NS, LineError, Point, parse_line
 
 MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
 # DuckDB keeps what it reads and writes cached up to its memory limit (80 % of RAM by
 # default); a write caps it so that memory stays flat however large the input.
 WRITE_MEMORY_LIMIT = "512MB"
-_DELIMITERS = tuple(chr(c) for c in range(1, 9))
+# A chunk is scanned in this many pieces at once (one per core of the target machine).
+SCAN_PIECES = 2
 
 
 @dataclass
@@ -64,6 +69,12 @@ class _Errors:
             self.kept.append(error)
             self.kept.sort(key=lambda e: e.line)
 
+    def add_many(self, lines: np.ndarray, message: str) -> None:
+        kept = max(0, MAX_KEPT_ERRORS - len(self.kept))
+        for line in lines[:kept].tolist():
+            self.add(LineError(line, None, message))
+        self.count += max(0, len(lines) - kept)
+
 
 def write_line_protocol(
     con: duckdb.DuckDBPyConnection,
@@ -76,13 +87,59 @@ def write_line_protocol(
     on_chunk: Callable[[int], None] | None = None,
 ) -> WriteResult:
     """Write line protocol, given as (first line number, bytes) chunks, into `bucket`."""
+    unit = PRECISION_NS[precision] if precision in PRECISION_NS else 1
+    now_truncated = now - now % unit  # InfluxDB truncates the server time to the precision
+
     def batches(writer: "_BatchWriter") -> Iterator[None]:
-        for first_line, data in chunks:
-            writer.write_chunk(first_line, data)
+        for first_line, data, scan in _scan_ahead(chunks, unit, now_truncated):
+            writer.write_scanned(first_line, data, scan)
             if on_chunk is not None:
                 on_chunk(len(data))
             yield
     return _in_transaction(con, bucket, precision, now, skip_bad, batches)
+
+
+def _scan_ahead(chunks: Iterable[tuple[int, bytes]], unit: int, now: int):
+    """(first line, data, ScanResult) per chunk; the next chunk is scanned on worker
+    threads (the scanner releases the GIL) while the caller writes this one."""
+    with ThreadPoolExecutor(max_workers=SCAN_PIECES) as pool:
+        pending = None
+        for first_line, data in chunks:
+            if b"\r" in data:
+                data = data.replace(b"\r\n", b"\n")
+            job = (first_line, data, _submit(pool, data, unit, now))
+            if pending is not None:
+                yield _collect(*pending)
+            pending = job
+        if pending is not None:
+            yield _collect(*pending)
+
+
+def _submit(pool: ThreadPoolExecutor, data: bytes, unit: int, now: int):
+    check_ascii = False
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            check_ascii = True  # lines with non-ASCII bytes go to the careful path
+    offsets = [0]
+    for i in range(1, SCAN_PIECES):
+        cut = data.find(b"\n", len(data) * i // SCAN_PIECES)
+        if cut < 0 or cut + 1 <= offsets[-1] or cut + 1 >= len(data):
+            break
+        offsets.append(cut + 1)
+    bounds = offsets + [len(data)]
+    memory = memoryview(data)
+    futures = [
+        pool.submit(scanner.scan_bytes, memory[a:b], unit, now, check_ascii)
+        for a, b in zip(bounds, bounds[1:])
+    ]
+    return offsets, futures
+
+
+def _collect(first_line: int, data: bytes, job) -> tuple[int, bytes, scanner.ScanResult]:
+    offsets, futures = job
+    return first_line, data, scanner.merge_scans([f.result() for f in futures], offsets)
 
 
 def write_points(
@@ -95,7 +152,7 @@ def write_points(
     """Write already parsed points (from annotated CSV), with the same rules."""
     def batches(writer: "_BatchWriter") -> Iterator[None]:
         for points, errors in batches_of_points:
-            writer.write_batch({}, points, errors, lines=len(points) + len(errors))
+            writer.write_batch(None, points, errors, lines=len(points) + len(errors))
             yield
     return _in_transaction(con, bucket, "ns", 0, skip_bad, batches)
 
@@ -125,22 +182,7 @@ def _in_transaction(con, bucket, precision, now, skip_bad, batches) -> WriteResu
     return result
 
 
-@dataclass
-class _Staged:
-    """One measurement's lines of a chunk in a staging table (see vectorized.stage_measurement)."""
-
-    table: str
-    shapes: list
-    columns: vectorized.StageColumns
-    first_line: dict[int, int] = field(default_factory=dict)  # shape -> first good ln
-    dropped: set[int] = field(default_factory=set)            # shapes in type conflict
-    rows: int = 0       # rows staged
-    removed: int = 0    # rows to remove: lines that fit no shape or do not convert
-
-
 class _BatchWriter:
-    MAX_ROUNDS = 3
-
     def __init__(self, con, catalog: BucketCatalog, precision: str, now: int, tmpdir: str, skip_bad: bool):
         self.con, self.catalog, self.precision, self.tmpdir = con, catalog, precision, tmpdir
         self.skip_bad = skip_bad
@@ -149,88 +191,14 @@ class _BatchWriter:
         self.errors = _Errors()
         self.result = WriteResult()
         self.first_line = 1
+        self.decoder = columnar.Decoder()
 
     # -- line protocol ---------------------------------------------------------------
-    def write_chunk(self, first_line: int, data: bytes) -> None:
+    def write_scanned(self, first_line: int, data: bytes, scan: scanner.ScanResult) -> None:
         self.first_line = first_line
-        lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n")
-        loaded = self._load_vectorised(data)
-        if loaded is None:
-            staged: dict[str, _Staged] = {}
-            careful: list = list(enumerate(data.split(b"\n")))
-        else:
-            staged, careful = self._stage(data.split(b"\n"), *loaded)
-        points, errors = self._parse_carefully(careful)
-        self.write_batch(staged, points, errors, lines)
-
-    def _load_vectorised(self, data: bytes) -> tuple[int, bool, bool] | None:
-        """Load the chunk into DuckDB; None when it must take the careful path whole.
-        Returns the first rowid, whether there are escape pairs and control characters."""
-        if b"\r" in data:
-            return None  # a lone carriage return: the careful path words the error
-        delimiter = next((d for d in _DELIMITERS if d.encode() not in data), None)
-        if delimiter is None:
-            return None
-        if not data.isascii():
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                return None  # the careful path finds the line (DuckDB would abort the transaction)
-            if any(s in text for s in vectorized.STAND_INS):
-                return None
-        prepared, escapes = vectorized.prepare_chunk(data)
-        path = os.path.join(self.tmpdir, "chunk.lp")
-        with open(path, "wb") as out:
-            out.write(prepared)
-        del prepared
-        base = vectorized.load_chunk(self.con, path, delimiter)
-        return base, escapes, len(data.translate(None, _CONTROL_BYTES)) != len(data)
-
-    def _stage(self, lines: list[bytes], base: int, escapes: bool, controls: bool) -> tuple[dict[str, _Staged], list]:
-        # Lines with control characters: only the careful path knows where they are allowed.
-        forced = {i for i, line in enumerate(lines) if len(line.translate(None, _CONTROL_BYTES)) != len(line)} if controls else set()
-        samples = [lines[i].decode("utf-8") for i in vectorized.sample_indexes(len(lines)) if i not in forced]
-        shapes = _learn(samples, [])
-        for round_ in range(self.MAX_ROUNDS):
-            staged: dict[str, _Staged] = {}
-            by_measurement: dict[str, list] = {}
-            for shape in shapes:
-                by_measurement.setdefault(shape.measurement, []).append(shape)
-            for i, (measurement, m_shapes) in enumerate(by_measurement.items()):
-                table = f"lp_stage_{i}"
-                columns = vectorized.StageColumns()
-                vectorized.stage_measurement(
-                    self.con, table, m_shapes, columns, base, self.unit, self.now, escapes
-                )
-                staged[measurement] = st = _Staged(table, m_shapes, columns)
-                if forced:
-                    self.con.execute(
-                        f"UPDATE {table} SET _shape = 0 WHERE _ln IN (SELECT unnest($lns))", {"lns": sorted(forced)}
-                    )
-            leftovers = set(vectorized.orphan_lines(self.con, shapes, base)) | forced
-            for st in staged.values():
-                for shape_id, bad, first, n in self.con.execute(
-                    f"SELECT _shape, _bad, min(_ln), count(*) FROM {st.table} GROUP BY ALL"
-                ).fetchall():
-                    st.rows += n
-                    if shape_id == 0 or bad:
-                        st.removed += n
-                    else:
-                        st.first_line[shape_id] = first
-                if st.removed:
-                    leftovers.update(r[0] for r in self.con.execute(
-                        f"SELECT _ln FROM {st.table} WHERE _shape = 0 OR _bad"
-                    ).fetchall())
-            if len(leftovers) < 1000 or round_ == self.MAX_ROUNDS - 1:
-                break
-            ordered = sorted(leftovers - forced)
-            more = _learn([lines[i].decode("utf-8") for i in ordered[:: max(1, len(ordered) // 1000)]], shapes)
-            if not more:
-                break
-            shapes = shapes + more
-        return staged, [(ln, lines[ln]) for ln in sorted(leftovers)]
+        chunk = columnar.to_columns(scan, data, self.decoder)
+        points, errors = self._parse_carefully(chunk.careful)
+        self.write_batch(chunk, points, errors, chunk.lines)
 
     def _parse_carefully(self, lines: list) -> tuple[list[Point], list[LineError]]:
         points, errors = [], []
@@ -252,13 +220,14 @@ class _BatchWriter:
         return points, errors
 
     # -- both formats ----------------------------------------------------------------
-    def write_batch(self, staged: dict[str, _Staged], points: list[Point], errors: list[LineError], lines: int) -> None:
+    def write_batch(self, chunk: columnar.ChunkColumns | None, points: list[Point], errors: list[LineError], lines: int) -> None:
         self.result.lines += lines
         for error in errors:
             self.errors.add(error)
-        winners = self._field_types(staged, points)
-        for st in staged.values():
-            self._drop_conflicting_shapes(st, winners)
+        measurements = chunk.measurements if chunk is not None else {}
+        winners = self._field_types(measurements, points)
+        for columns in measurements.values():
+            columns.groups = [g for g in columns.groups if not self._conflicting_group(columns.measurement, g, winners)]
         good_points = [p for p in points if not self._conflicting_point(p, winners)]
         if self.errors.count and not self.skip_bad:
             return  # the write fails after this batch: no need to write anything
@@ -267,10 +236,12 @@ class _BatchWriter:
             points_by_measurement.setdefault(point.measurement, []).append(point)
         if good_points:
             self._load_points(good_points)
-        for measurement in list(staged) + [m for m in points_by_measurement if m not in staged]:
-            self._write_measurement(measurement, staged.get(measurement), points_by_measurement.get(measurement, []), winners)
+        for measurement in list(measurements) + [m for m in points_by_measurement if m not in measurements]:
+            self._write_measurement(
+                measurement, measurements.get(measurement), points_by_measurement.get(measurement, []), winners
+            )
 
-    def _field_types(self, staged: dict[str, _Staged], points) -> dict[tuple[str, str], FluxType]:
+    def _field_types(self, measurements: dict[str, columnar.MeasurementColumns], points) -> dict[tuple[str, str], FluxType]:
         """The type each (measurement, field) must have: the existing one, else the type of
         its first occurrence in this batch."""
         first: dict[tuple[str, str], tuple[int, FluxType]] = {}
@@ -280,10 +251,10 @@ class _BatchWriter:
             if seen is None or line < seen[0]:
                 first[(measurement, key)] = (line, flux_type)
 
-        for measurement, st in staged.items():
-            for shape_id, ln in st.first_line.items():
-                for key, _, flux_type in st.shapes[shape_id - 1].fields:
-                    observe(measurement, key, self.first_line + ln, flux_type)
+        for measurement, columns in measurements.items():
+            for group in columns.groups:
+                for key, flux_type in zip(group.fieldset.keys, group.fieldset.types):
+                    observe(measurement, key, self.first_line + group.first_row, flux_type)
         for point in points:
             for key, flux_type, _ in point.fields:
                 observe(point.measurement, key, point.line, flux_type)
@@ -300,21 +271,13 @@ class _BatchWriter:
             f"{winner.value}, this line writes {flux_type.value}"
         )
 
-    def _drop_conflicting_shapes(self, st: _Staged, winners) -> None:
-        for shape_id in st.first_line:
-            shape = st.shapes[shape_id - 1]
-            for key, _, flux_type in shape.fields:
-                winner = winners[(shape.measurement, key)]
-                if winner != flux_type:
-                    message = self._conflict(shape.measurement, key, flux_type, winner)
-                    lns = self.con.execute(
-                        f"SELECT _ln FROM {st.table} WHERE _shape = ? AND NOT _bad ORDER BY _ln", [shape_id]
-                    ).fetchall()
-                    for (ln,) in lns:
-                        self.errors.add(LineError(self.first_line + ln, None, message))
-                    st.dropped.add(shape_id)
-                    st.removed += len(lns)
-                    break
+    def _conflicting_group(self, measurement: str, group: columnar.Group, winners) -> bool:
+        for key, flux_type in zip(group.fieldset.keys, group.fieldset.types):
+            winner = winners[(measurement, key)]
+            if winner != flux_type:
+                self.errors.add_many(group.rows + self.first_line, self._conflict(measurement, key, flux_type, winner))
+                return True
+        return False
 
     def _conflicting_point(self, point: Point, winners) -> bool:
         for key, flux_type, _ in point.fields:
@@ -346,72 +309,76 @@ class _BatchWriter:
             [path],
         )
 
-    def _write_measurement(self, measurement: str, st: _Staged | None, points: list[Point], winners) -> None:
-        shapes = [s for i, s in enumerate(st.shapes, 1) if i in st.first_line and i not in st.dropped] if st else []
-        tag_keys = {k for s in shapes for k in s.tag_keys} | {k for p in points for k, _ in p.tags}
-        field_keys = {k for s in shapes for k, _, _ in s.fields} | {k for p in points for k, _, _ in p.fields}
+    def _write_measurement(self, measurement: str, columns: columnar.MeasurementColumns | None,
+                           points: list[Point], winners) -> None:
+        groups = columns.groups if columns is not None else []
+        tag_keys = {k for p in points for k, _ in p.tags}
+        if groups:
+            used = np.zeros(len(columns.canonical), np.bool_)
+            for group in groups:
+                used[group.series] = True
+            tag_keys |= {k for k in columns.tag_keys if any(v is not None for v in columns.tag_values[k][used])}
+        field_keys = {k for g in groups for k in g.fieldset.keys} | {k for p in points for k, _, _ in p.fields}
         if not field_keys:
             return
         layout = storage.extend_measurement(
             self.con, self.catalog, measurement, tag_keys,
             {k: winners[(measurement, k)] for k in field_keys},
         )
-        if st is None:
-            st = _Staged(f"lp_stage_points", [], vectorized.StageColumns())
-            self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {st.table} (_ln BIGINT, _shape INTEGER, _time TIMESTAMP_NS, _bad BOOLEAN)"
+        tag_table = {layout.tag(k).column: columns.tag_values[k] for k in columns.tag_keys} if groups else {}
+        parts = [
+            storage.ColumnPart(
+                g.times, g.rows, g.series if tag_table else None,
+                {layout.field(k).column: v for k, v in zip(g.fieldset.keys, g.values)},
             )
-        elif st.removed:
-            remove = "_shape = 0 OR _bad" + "".join(f" OR _shape = {i}" for i in sorted(st.dropped))
-            self.con.execute(f"DELETE FROM {st.table} WHERE {remove}")
-        if points:
-            self._stage_points(measurement, st, points, layout)
-        self.result.points += st.rows - st.removed + len(points)
-        tags = [(st.columns.tags[t.key], t.column) for t in layout.tags if t.key in st.columns.tags]
-        fields = [
-            (st.columns.fields[(f.key, f.type)], f.column)
-            for f in layout.fields if (f.key, f.type) in st.columns.fields
+            for g in groups
         ]
-        self.result.values += storage.merge_rows(self.con, layout, st.table, tags, fields)
-
-    def _stage_points(self, measurement: str, st: _Staged, points: list[Point], layout: MeasurementLayout) -> None:
-        existing = {r[0] for r in self.con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp'", [st.table]
-        ).fetchall()}
-        params: dict[str, object] = {"m": measurement}
-        cols = ["ln AS _ln", "-1 AS _shape", "make_timestamp_ns(t) AS _time", "false AS _bad"]
-        for key in sorted({k for p in points for k, _ in p.tags}):
-            name = st.columns.tag(key)
-            params[name] = key
-            if name not in existing:
-                self.con.execute(f"ALTER TABLE {st.table} ADD COLUMN {name} VARCHAR")
-            cols.append(f"tags[${name}] AS {name}")
-        for key in sorted({k for p in points for k, _, _ in p.fields}):
-            column = layout.field(key)
-            name = st.columns.field(key, column.type)
-            params[name] = key
-            if name not in existing:
-                self.con.execute(f"ALTER TABLE {st.table} ADD COLUMN {name} {column.sql_type}")
-            cols.append(f"CAST(fields[${name}] AS {column.sql_type}) AS {name}")
+        rows = sum(len(g.rows) for g in groups)
+        self.result.points += rows + len(points)
+        if (
+            parts and not points
+            and not scanner.has_repeated_keys(
+                np.concatenate([columns.canonical[g.series] for g in groups]),
+                np.concatenate([g.times for g in groups]),
+            )
+            and not storage.stored_points_collide(self.con, layout, tag_table, parts)
+        ):
+            # The usual case, new points: appended straight from the columns.
+            target = storage.qualified(layout)
+            for part in parts:
+                storage.insert_columns(self.con, target, tag_table, part)
+            self.result.values += sum(len(g.rows) * len(g.values) for g in groups)
+            return
+        stage = "lp_stage"
         self.con.execute(
-            f"INSERT INTO {st.table} BY NAME SELECT {', '.join(cols)} FROM lp_points WHERE m = $m", params
+            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT 0::BIGINT AS _ln, * FROM {storage.qualified(layout)} LIMIT 0"
+        ).fetchall()
+        for part in parts:
+            storage.insert_columns(self.con, stage, tag_table, part, with_lines=True)
+        if points:
+            self._stage_points(measurement, stage, points, layout)
+        tags = [(t.column, t.column) for t in layout.tags]
+        fields = [(f.column, f.column) for f in layout.fields if f.key in field_keys]
+        self.result.values += storage.merge_rows(self.con, layout, stage, tags, fields)
+
+    def _stage_points(self, measurement: str, stage: str, points: list[Point], layout: MeasurementLayout) -> None:
+        params: dict[str, object] = {"m": measurement}
+        names = ["_ln", "_time"]
+        cols = ["ln", "make_timestamp_ns(t)"]
+        for i, key in enumerate(sorted({k for p in points for k, _ in p.tags})):
+            params[f"t{i}"] = key
+            names.append(layout.tag(key).column)
+            cols.append(f"tags[$t{i}]")
+        for i, key in enumerate(sorted({k for p in points for k, _, _ in p.fields})):
+            column = layout.field(key)
+            params[f"f{i}"] = key
+            names.append(column.column)
+            cols.append(f"CAST(fields[$f{i}] AS {column.sql_type})")
+        self.con.execute(
+            f"INSERT INTO {stage} ({', '.join(storage.quote(n) for n in names)}) "
+            f"SELECT {', '.join(cols)} FROM lp_points WHERE m = $m",
+            params,
         )
-
-
-# Control characters other than the newline (the carriage return is dealt with before).
-_CONTROL_BYTES = bytes(range(0, 10)) + bytes(range(11, 32)) + b"\x7f"
-
-
-def _learn(lines: list[str], known: list) -> list:
-    """New shapes among `lines` (not in `known`), in order of first appearance."""
-    seen = set(known)
-    new = []
-    for line in lines:
-        shape = vectorized.learn_shape(line)
-        if shape is not None and shape not in seen:
-            seen.add(shape)
-            new.append(shape)
-    return new
 
 
 def _as_text(flux_type: FluxType, value) -> str:

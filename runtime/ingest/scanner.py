@@ -1,0 +1,743 @@
+"""The compiled byte scanner of line protocol: the fast path of ingest.
+
+Owns one pass over a chunk of bytes (whole lines) that, for every line of the common
+form, finds its series key (measurement and tags, raw), its field set (keys and value
+types, raw) and its timestamp, and converts its field values, all without Python per line.
+It is compiled at first use by numba (cached on disk next to this file when writable).
+
+It accepts a strict subset of line protocol and sends every other line to the reference
+parser (`line_protocol.py`), which is the authority on syntax and on error messages:
+- accepted: `measurement[,tag=value...] field=value[,field=value...][ timestamp]`, one space
+  between the parts, escape pairs anywhere, quoted strings with escapes, floats, `i`/`u`
+  integers, all boolean spellings, an optional timestamp;
+- sent on (`CAREFUL`): leading or repeated spaces, control characters (also a trailing
+  carriage return), non-ASCII bytes unless the caller checked the chunk is valid UTF-8,
+  empty names or values, an unescaped `=` in a tag value, integers of more than 19 digits,
+  timestamps out of range, anything else the grammar rejects.
+Checks that depend only on names (a name beginning with `_`, a repeated tag or field key)
+are made once per distinct series key and field set by `columnar.py`, through the
+reference parser. Distinct series keys, field sets and string values are interned per
+chunk (hash plus an exact byte comparison), so Python only sees the distinct ones.
+
+Floats: a decimal with at most 19 significant digits and a power of ten within 10^±22 is
+converted exactly here when its digits fit in 53 bits (Clinger's fast path: both operands
+are exact doubles and IEEE division and multiplication round correctly); other floats are
+listed in `slow` for Python's `float()` (correctly rounded).
+
+This module must not touch DuckDB or decide types of a bucket.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+SKIP, FAST, CAREFUL = 0, 1, 2
+# Type codes of a field in a field-set skeleton (written after the raw key).
+T_FLOAT, T_INT, T_UINT, T_BOOL, T_STRING = ord("f"), ord("i"), ord("u"), ord("b"), ord("s")
+SKELETON_MAX = 8192  # a longer field set is left to the reference parser
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_MAX_TIME = 9_223_372_036_854_775_806  # MAX_TIME_NS of the reference parser
+_POW10 = np.array([10.0**i for i in range(23)])  # exact doubles
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ctrl(c):
+    return c < 32 or c == 127
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hash(src, start, end):
+    # Eight bytes per multiply: a serial byte-at-a-time hash costs more than the scan.
+    h = _FNV_OFFSET ^ np.uint64(end - start)
+    i = start
+    while i + 8 <= end:
+        w = (np.uint64(src[i]) | (np.uint64(src[i + 1]) << np.uint64(8))
+             | (np.uint64(src[i + 2]) << np.uint64(16)) | (np.uint64(src[i + 3]) << np.uint64(24))
+             | (np.uint64(src[i + 4]) << np.uint64(32)) | (np.uint64(src[i + 5]) << np.uint64(40))
+             | (np.uint64(src[i + 6]) << np.uint64(48)) | (np.uint64(src[i + 7]) << np.uint64(56)))
+        h = (h ^ w) * _FNV_PRIME
+        h ^= h >> np.uint64(29)
+        i += 8
+    while i < end:
+        h = (h ^ np.uint64(src[i])) * _FNV_PRIME
+        i += 1
+    h ^= h >> np.uint64(32)
+    return h
+
+
+def new_table(capacity_ids: int, pool_bytes: int):
+    """(slots, hashes, offsets, pool, state): an open-addressing table of byte strings.
+    state[0] = number of ids, state[1] = bytes used in the pool. `slots` (id + 1, 0 when
+    free) starts small and is regrown by `scan` (`_grown`); the other arrays have room for
+    the worst case but are mapped lazily."""
+    return (
+        np.zeros(_FIRST_SLOTS, np.int32),
+        np.empty(capacity_ids + 1, np.uint64),
+        np.zeros(capacity_ids + 2, np.int64),
+        np.empty(max(pool_bytes, 1), np.uint8),
+        np.zeros(2, np.int64),
+    )
+
+
+_FIRST_SLOTS = 4096
+_LINE_MARGIN = 64  # new ids a line may add before `scan` regrows (else the line goes careful)
+
+
+@njit(cache=True, nogil=True)
+def _grown(slots, hashes, state):
+    """`slots`, four times larger when fewer than half would stay free after a line."""
+    count = state[0]
+    if (count + _LINE_MARGIN) * 2 <= slots.size:
+        return slots
+    size = slots.size * 4
+    while (count + _LINE_MARGIN) * 2 > size:
+        size *= 4
+    new = np.zeros(size, np.int32)
+    mask = size - 1
+    for ident in range(count):
+        i = np.int64(hashes[ident] & np.uint64(mask))
+        while new[i] != 0:
+            i = (i + 1) & mask
+        new[i] = ident + 1
+    return new
+
+
+@njit(cache=True, nogil=True)
+def _intern(slots, hashes, offsets, pool, state, src, start, end):
+    """The id of src[start:end], added when new; -1 when the table is full."""
+    h = _hash(src, start, end)
+    mask = slots.size - 1
+    i = np.int64(h & np.uint64(mask))
+    length = end - start
+    while True:
+        ident = slots[i] - 1
+        if ident < 0:
+            break
+        if hashes[ident] == h:
+            o = offsets[ident]
+            if offsets[ident + 1] - o == length:
+                same = True
+                for k in range(length):
+                    if pool[o + k] != src[start + k]:
+                        same = False
+                        break
+                if same:
+                    return ident
+        i = (i + 1) & mask
+    count = state[0]
+    used = state[1]
+    if count >= hashes.size or used + length > pool.size or (count + 1) * 4 > slots.size * 3:
+        return -1
+    for k in range(length):
+        pool[used + k] = src[start + k]
+    hashes[count] = h
+    offsets[count + 1] = used + length
+    slots[i] = count + 1
+    state[0] = count + 1
+    state[1] = used + length
+    return count
+
+
+# Byte classes for names: ordinary, backslash, space or comma, '=', control.
+_ORDINARY, _BACKSLASH, _SEPARATOR, _EQUALS, _CONTROL = 0, 1, 2, 3, 4
+_CLASS = np.zeros(256, np.uint8)
+_CLASS[:32] = _CONTROL
+_CLASS[127] = _CONTROL
+_CLASS[92] = _BACKSLASH
+_CLASS[32] = _SEPARATOR
+_CLASS[44] = _SEPARATOR
+_CLASS[61] = _EQUALS
+# Bytes that end a plain field value ([^ ,]* in the reference, and no control byte here).
+_VALUE_END = np.zeros(256, np.bool_)
+_VALUE_END[:33] = True
+_VALUE_END[44] = True
+_VALUE_END[127] = True
+_IS_DIGIT = np.zeros(256, np.bool_)
+_IS_DIGIT[48:58] = True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _name_end(buf, p, n, stop_at_equals):
+    """End of a name (measurement, tag key or value, field key) starting at p: a run of
+    ordinary bytes and escape pairs; -1 on a byte that only the reference parser may judge."""
+    while p < n:
+        k = _CLASS[buf[p]]
+        if k == _ORDINARY:
+            p += 1
+        elif k == _BACKSLASH:  # a pair with any non-control byte
+            if p + 1 >= n or _ctrl(buf[p + 1]):
+                return -1
+            p += 2
+        elif k == _EQUALS and not stop_at_equals:
+            p += 1
+        else:
+            return p  # the caller checks what follows
+    return p
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ends_value(buf, q, n):
+    """Whether a field value may end at q (the reference reads [^ ,]* and checks after)."""
+    return q >= n or buf[q] == 44 or buf[q] == 32 or buf[q] == 10
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _parse_float(buf, p, n):
+    """Line protocol's float grammar from p: -?(digits(.digits*)?|.digits+)([eE][+-]?digits+)?
+    Returns (end, status, value): status 0 no float, 1 exact value, 2 left to Python.
+    The value is exact when its digits fit in 53 bits and the power of ten is within
+    10^±22 (Clinger's fast path)."""
+    r = p
+    negative = False
+    if r < n and buf[r] == 45:
+        negative = True
+        r += 1
+    # All digits go into mant; more than 19 (leading zeros included) are left to Python.
+    mant = np.uint64(0)
+    start = r
+    while r < n:
+        d = np.uint64(buf[r]) - np.uint64(48)
+        if d > np.uint64(9):
+            break
+        mant = mant * np.uint64(10) + d
+        r += 1
+    digits = r - start
+    frac = 0
+    if r < n and buf[r] == 46:
+        r += 1
+        start = r
+        while r < n:
+            d = np.uint64(buf[r]) - np.uint64(48)
+            if d > np.uint64(9):
+                break
+            mant = mant * np.uint64(10) + d
+            r += 1
+        frac = r - start
+        digits += frac
+    if digits == 0:
+        return r, 0, 0.0
+    exp = 0
+    if r < n and (buf[r] == 101 or buf[r] == 69):
+        r += 1
+        exp_negative = False
+        if r < n and (buf[r] == 43 or buf[r] == 45):
+            exp_negative = buf[r] == 45
+            r += 1
+        start = r
+        while r < n and _IS_DIGIT[buf[r]]:
+            if exp < 100000:
+                exp = exp * 10 + (buf[r] - 48)
+            r += 1
+        if r == start:
+            return r, 0, 0.0
+        if exp_negative:
+            exp = -exp
+    if digits > 19:
+        return r, 2, 0.0
+    e10 = exp - frac
+    if mant == np.uint64(0):
+        return r, 1, (-0.0 if negative else 0.0)
+    if mant <= np.uint64(9007199254740992) and -22 <= e10 <= 22:
+        value = np.float64(mant)
+        if e10 < 0:
+            value = value / _POW10[-e10]
+        else:
+            value = value * _POW10[e10]
+        return r, 1, (-value if negative else value)
+    return r, 2, 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _parse_integer(buf, p, n, unsigned):
+    """`-?digits` then `i` (or `digits` then `u`) from p: (end after the suffix, ok, value
+    as int64 bits). At most 19 digits here; longer ones are left to the reference parser."""
+    r = p
+    negative = False
+    if not unsigned and r < n and buf[r] == 45:
+        negative = True
+        r += 1
+    start = r
+    mag = np.uint64(0)
+    while r < n:
+        d = np.uint64(buf[r]) - np.uint64(48)
+        if d > np.uint64(9):
+            break
+        mag = mag * np.uint64(10) + d
+        r += 1
+    if r == start or r - start > 19 or r >= n or buf[r] != (117 if unsigned else 105):
+        return r, False, np.int64(0)
+    r += 1
+    if unsigned:
+        return r, True, np.int64(mag)  # the bits of the uint64
+    if negative:
+        if mag > np.uint64(9223372036854775808):
+            return r, False, np.int64(0)
+        return r, True, -np.int64(mag - np.uint64(1)) - 1
+    if mag > np.uint64(9223372036854775807):
+        return r, False, np.int64(0)
+    return r, True, np.int64(mag)
+
+
+@njit(cache=True, nogil=True)
+def _parse_bool(buf, p, n):
+    """One of t T true True TRUE f F false False FALSE from p: (end, value); end -1 when not."""
+    c = buf[p]
+    length = 1
+    while p + length < n and not _VALUE_END[buf[p + length]]:
+        length += 1
+        if length > 5:
+            return -1, 0
+    if length == 1:
+        if c == 116 or c == 84:
+            return p + 1, 1
+        if c == 102 or c == 70:
+            return p + 1, 0
+        return -1, 0
+    if length == 4:
+        a, b, d = buf[p + 1], buf[p + 2], buf[p + 3]
+        if (c == 116 or c == 84) and a == 114 and b == 117 and d == 101:
+            return p + 4, 1
+        if c == 84 and a == 82 and b == 85 and d == 69:
+            return p + 4, 1
+        return -1, 0
+    if length == 5:
+        a, b, d, e = buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]
+        if (c == 102 or c == 70) and a == 97 and b == 108 and d == 115 and e == 101:
+            return p + 5, 0
+        if c == 70 and a == 65 and b == 76 and d == 83 and e == 69:
+            return p + 5, 0
+    return -1, 0
+
+
+@njit(cache=True, nogil=True)
+def _string_end(buf, p, n):
+    """Position of the closing quote of a string whose opening quote is at p; -1 when
+    unterminated or when it holds a control byte (the reference parser judges those)."""
+    q = p + 1
+    while q < n:
+        d = buf[q]
+        if d == 34:
+            return q
+        if d == 92:
+            if q + 1 >= n or _ctrl(buf[q + 1]):
+                return -1
+            q += 2
+            continue
+        if _ctrl(d):
+            return -1
+        q += 1
+    return -1
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _expected_fields(buf, p, n, pool, e0, e1, vals, fvals, slot, slow, n_slow, li, string_tab):
+    """Read a field set from p against the field set pool[e0:e1] (keys compared byte by
+    byte, values parsed by their expected type). Returns (end, slots used, slow floats
+    added), end -1 when the line differs in any way (the general path then reads it)."""
+    t_slots, t_hashes, t_offsets, t_pool, t_state = string_tab
+    e = e0
+    used = 0
+    added = 0
+    while e < e1:
+        # the key: pool bytes up to the type code that precedes the 0 separator
+        while pool[e + 1] != 0:
+            if p >= n or buf[p] != pool[e]:
+                return -1, 0, 0
+            p += 1
+            e += 1
+        if p >= n or buf[p] != 61:
+            return -1, 0, 0
+        p += 1
+        if p >= n:
+            return -1, 0, 0
+        code = pool[e]
+        e += 2
+        at = slot + used
+        if code == T_FLOAT:
+            q, status, value = _parse_float(buf, p, n)
+            if status == 0 or not _ends_value(buf, q, n):
+                return -1, 0, 0
+            if status == 1:
+                fvals[at] = value
+            else:
+                if n_slow + added >= slow.shape[0]:
+                    return -1, 0, 0
+                k = n_slow + added
+                slow[k, 0] = at
+                slow[k, 1] = p
+                slow[k, 2] = q
+                slow[k, 3] = li
+                vals[at] = 0
+                added += 1
+        elif code == T_INT or code == T_UINT:
+            q, ok, value = _parse_integer(buf, p, n, code == T_UINT)
+            if not ok or not _ends_value(buf, q, n):
+                return -1, 0, 0
+            vals[at] = value
+        elif code == T_BOOL:
+            q, value = _parse_bool(buf, p, n)
+            if q < 0:
+                return -1, 0, 0
+            vals[at] = value
+        else:
+            if buf[p] != 34:
+                return -1, 0, 0
+            q = _string_end(buf, p, n)
+            if q < 0 or not _ends_value(buf, q + 1, n):
+                return -1, 0, 0
+            ident = _intern(t_slots, t_hashes, t_offsets, t_pool, t_state, buf, p + 1, q)
+            if ident < 0:
+                return -1, 0, 0
+            vals[at] = ident
+            q += 1
+        used += 1
+        p = q
+        if e < e1:
+            if p >= n or buf[p] != 44:
+                return -1, 0, 0
+            p += 1
+    if p < n and buf[p] == 44:
+        return -1, 0, 0  # more fields than expected
+    return p, used, added
+
+
+@njit(cache=True, nogil=True)
+def _general_fields(buf, p, n, skel, vals, fvals, slot, slow, n_slow, li, string_tab):
+    """Read a field set from p, writing its skeleton (raw key, type code, 0 per field).
+    Returns (end, skeleton length, slots used, slow floats added); end -1 when the line is
+    for the reference parser."""
+    t_slots, t_hashes, t_offsets, t_pool, t_state = string_tab
+    sk = 0
+    used = 0
+    added = 0
+    while True:
+        k = _name_end(buf, p, n, True)
+        if k <= p or k >= n or buf[k] != 61:
+            return -1, 0, 0, 0
+        if sk + (k - p) + 2 > skel.size:
+            return -1, 0, 0, 0
+        for q in range(p, k):
+            skel[sk] = buf[q]
+            sk += 1
+        p = k + 1
+        if p >= n:
+            return -1, 0, 0, 0
+        at = slot + used
+        c = buf[p]
+        if c == 34:  # a quoted string
+            q = _string_end(buf, p, n)
+            if q < 0:
+                return -1, 0, 0, 0
+            ident = _intern(t_slots, t_hashes, t_offsets, t_pool, t_state, buf, p + 1, q)
+            if ident < 0:
+                return -1, 0, 0, 0
+            vals[at] = ident
+            skel[sk] = T_STRING
+            p = q + 1
+        else:
+            q = p
+            while q < n and not _VALUE_END[buf[q]]:
+                q += 1
+            if q == p:
+                return -1, 0, 0, 0
+            last = buf[q - 1]
+            if c == 116 or c == 84 or c == 102 or c == 70:  # t T f F
+                end, value = _parse_bool(buf, p, n)
+                if end != q:
+                    return -1, 0, 0, 0
+                vals[at] = value
+                skel[sk] = T_BOOL
+            elif last == 105 or last == 117:  # i u
+                end, ok, value = _parse_integer(buf, p, n, last == 117)
+                if not ok or end != q:
+                    return -1, 0, 0, 0
+                vals[at] = value
+                skel[sk] = T_INT if last == 105 else T_UINT
+            else:
+                end, status, value = _parse_float(buf, p, n)
+                if status == 0 or end != q:
+                    return -1, 0, 0, 0
+                if status == 1:
+                    fvals[at] = value
+                else:
+                    if n_slow + added >= slow.shape[0]:
+                        return -1, 0, 0, 0
+                    j = n_slow + added
+                    slow[j, 0] = at
+                    slow[j, 1] = p
+                    slow[j, 2] = q
+                    slow[j, 3] = li
+                    vals[at] = 0
+                    added += 1
+                skel[sk] = T_FLOAT
+            p = q
+        sk += 1
+        skel[sk] = 0  # separator (no control byte is in a key)
+        sk += 1
+        used += 1
+        if p < n and buf[p] == 44:
+            p += 1
+            continue
+        return p, sk, used, added
+
+
+@njit(cache=True, nogil=True)
+def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, vstart, vals, fvals,
+         series_tab, fieldset_tab, string_tab, slow):
+    """Scan `buf` (whole lines). Per line i: kinds[i] (SKIP, FAST, CAREFUL), starts[i] (its
+    first byte); for FAST lines series[i] and fieldsets[i] (ids in the tables), times[i]
+    (ns), vstart[i] (first value slot). vals[slot] holds the value: int64, uint64 bits, 0/1
+    or a string id; `fvals` is the same buffer seen as float64, for floats. `check_ascii`:
+    send lines with non-ASCII bytes on (when the chunk is not valid UTF-8). `slow`
+    receives (slot, start, end, line) of floats for Python to convert.
+    Returns (number of lines, number of slow floats)."""
+    n = buf.size
+    s_slots, s_hashes, s_offsets, s_pool, s_state = series_tab
+    f_slots, f_hashes, f_offsets, f_pool, f_state = fieldset_tab
+    skel = np.empty(SKELETON_MAX, np.uint8)
+    series_fs = np.zeros(s_hashes.size, np.int32)  # field set id + 1 of each series' last line
+    max_mag = np.uint64(_MAX_TIME // unit)
+    pos = 0
+    li = 0
+    slot = 0
+    n_slow = 0
+    t_slots, t_hashes, t_offsets, t_pool, t_state = string_tab
+    while pos < n:
+        if (s_state[0] + _LINE_MARGIN) * 2 > s_slots.size:
+            s_slots = _grown(s_slots, s_hashes, s_state)
+        if (f_state[0] + _LINE_MARGIN) * 2 > f_slots.size:
+            f_slots = _grown(f_slots, f_hashes, f_state)
+        if (t_state[0] + _LINE_MARGIN) * 2 > t_slots.size:
+            t_slots = _grown(t_slots, t_hashes, t_state)
+            string_tab = (t_slots, t_hashes, t_offsets, t_pool, t_state)
+        line_start = pos
+        kind = CAREFUL
+        p = pos
+        while True:  # one pass; `break` leaves with kind CAREFUL unless set
+            c = buf[p]
+            if c == 10 or c == 35:  # blank line, '#' comment
+                kind = SKIP
+                break
+            # -- measurement and tags: the series key
+            e = _name_end(buf, p, n, False)
+            if e <= p or buf[p] == 44 or buf[p] == 32:
+                break
+            p = e
+            ok = True
+            while p < n and buf[p] == 44:
+                k = _name_end(buf, p + 1, n, True)
+                if k <= p + 1 or k >= n or buf[k] != 61:
+                    ok = False
+                    break
+                v = _name_end(buf, k + 1, n, True)
+                if v <= k + 1:
+                    ok = False
+                    break
+                p = v
+            if not ok or p >= n or buf[p] != 32:
+                break
+            sid = _intern(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, p)
+            if sid < 0:
+                break
+            p += 1
+            # -- field set: first as this series' previous line had it (nearly always)
+            fid = series_fs[sid] - 1
+            end = -1
+            if fid >= 0:
+                end, used, added = _expected_fields(
+                    buf, p, n, f_pool, f_offsets[fid], f_offsets[fid + 1], vals, fvals, slot,
+                    slow, n_slow, li, string_tab)
+            if end < 0:
+                end, sk, used, added = _general_fields(
+                    buf, p, n, skel, vals, fvals, slot, slow, n_slow, li, string_tab)
+                if end < 0:
+                    break
+                fid = _intern(f_slots, f_hashes, f_offsets, f_pool, f_state, skel, 0, sk)
+                if fid < 0:
+                    break
+            p = end
+            # -- timestamp
+            if p < n and buf[p] == 32:
+                r = p + 1
+                negative = False
+                if r < n and buf[r] == 45:
+                    negative = True
+                    r += 1
+                mag = np.uint64(0)
+                start_digits = r
+                while r < n:
+                    d = np.uint64(buf[r]) - np.uint64(48)
+                    if d > np.uint64(9):
+                        break
+                    mag = mag * np.uint64(10) + d
+                    r += 1
+                if r == start_digits or r - start_digits > 19 or mag > max_mag:
+                    break
+                if r < n and buf[r] != 10:
+                    break
+                t = np.int64(mag) * unit
+                times[li] = -t if negative else t
+                p = r
+            elif p >= n or buf[p] == 10:
+                times[li] = now
+            else:
+                break
+            if check_ascii:
+                ascii = True
+                for q in range(line_start, p):
+                    if buf[q] >= 128:
+                        ascii = False
+                if not ascii:
+                    break
+            series_fs[sid] = fid + 1
+            series[li] = sid
+            fieldsets[li] = fid
+            vstart[li] = slot
+            slot += used
+            n_slow += added
+            kind = FAST
+            pos = p
+            break
+        if kind != FAST:
+            p = pos
+            while p < n and buf[p] != 10:
+                p += 1
+            pos = p
+        kinds[li] = kind
+        starts[li] = line_start
+        li += 1
+        pos += 1  # the newline
+    return li, n_slow
+
+
+@njit(cache=True, nogil=True)
+def _count_separators(buf):
+    """(newlines, '=' bytes): exact sizes for the output arrays (fresh pages cost)."""
+    newlines = 0
+    equals = 0
+    for i in range(buf.size):
+        c = buf[i]
+        newlines += c == 10
+        equals += c == 61
+    return newlines, equals
+
+
+@dataclass
+class ScanResult:
+    """What `scan` found in one piece of input; ids index the `*_raw` lists."""
+
+    lines: int
+    kinds: np.ndarray       # int8 per line
+    starts: np.ndarray      # int64 per line: offset of its first byte
+    series: np.ndarray      # int32 per line
+    fieldsets: np.ndarray   # int32 per line
+    times: np.ndarray       # int64 per line, ns
+    vstart: np.ndarray      # int64 per line: its first value slot
+    vals: np.ndarray        # int64 per slot (floats: the same bytes as float64)
+    slow: np.ndarray        # (slot, start, end, line) of floats left to Python
+    series_raw: list[bytes]
+    fieldsets_raw: list[bytes]
+    strings_raw: list[bytes]
+    # (first line, first string id) of each scanned piece, when pieces were merged
+    string_bases: list[tuple[int, int]] | None = None
+
+
+def _table_entries(table) -> list[bytes]:
+    _, _, offsets, pool, state = table
+    count = int(state[0])
+    data = pool[: int(state[1])].tobytes()
+    ends = offsets[: count + 1].tolist()
+    return [data[ends[i]: ends[i + 1]] for i in range(count)]
+
+
+def scan_bytes(data: "bytes | memoryview", unit: int, now: int, check_ascii: bool) -> ScanResult:
+    """Scan `data` (whole lines); releases the GIL while the scanner runs."""
+    buf = np.frombuffer(data, np.uint8)
+    newlines, equals = _count_separators(buf)
+    lines = newlines + 1
+    slots = equals + 1  # every field has one
+    kinds = np.empty(lines, np.int8)
+    starts = np.empty(lines, np.int64)
+    series = np.empty(lines, np.int32)
+    fieldsets = np.empty(lines, np.int32)
+    times = np.empty(lines, np.int64)
+    vstart = np.empty(lines, np.int64)
+    vals = np.empty(slots, np.int64)
+    slow = np.empty((slots, 4), np.int64)
+    series_tab = new_table(lines, len(data))
+    fieldset_tab = new_table(lines, len(data))
+    string_tab = new_table(slots, len(data))
+    n, n_slow = scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, vstart,
+                     vals, vals.view(np.float64), series_tab, fieldset_tab, string_tab, slow)
+    return ScanResult(
+        n, kinds[:n], starts[:n], series[:n], fieldsets[:n], times[:n], vstart[:n], vals,
+        slow[:n_slow], _table_entries(series_tab), _table_entries(fieldset_tab),
+        _table_entries(string_tab),
+    )
+
+
+def merge_scans(parts: list[ScanResult], offsets: list[int]) -> ScanResult:
+    """One ScanResult from the results of consecutive pieces of a chunk (`offsets`: the
+    byte offset of each piece). Ids and slots of later pieces are shifted; string ids are
+    shifted in `columnar.py` through `string_bases`."""
+    if len(parts) == 1:
+        return parts[0]
+    line_base = slot_base = series_base = fieldset_base = 0
+    pieces: dict[str, list] = {k: [] for k in ("kinds", "starts", "series", "fieldsets", "times", "vstart", "vals", "slow")}
+    series_raw, fieldsets_raw, strings_raw, bases = [], [], [], []
+    for part, offset in zip(parts, offsets):
+        pieces["kinds"].append(part.kinds)
+        pieces["starts"].append(part.starts + offset)
+        pieces["series"].append(part.series + series_base)
+        pieces["fieldsets"].append(part.fieldsets + fieldset_base)
+        pieces["times"].append(part.times)
+        pieces["vstart"].append(part.vstart + slot_base)
+        pieces["vals"].append(part.vals)
+        slow = part.slow.copy()
+        slow[:, 0] += slot_base
+        slow[:, 1:3] += offset
+        slow[:, 3] += line_base
+        pieces["slow"].append(slow)
+        bases.append((line_base, len(strings_raw)))
+        line_base += part.lines
+        slot_base += len(part.vals)
+        series_base += len(part.series_raw)
+        fieldset_base += len(part.fieldsets_raw)
+        series_raw += part.series_raw
+        fieldsets_raw += part.fieldsets_raw
+        strings_raw += part.strings_raw
+    merged = ScanResult(line_base, *(np.concatenate(pieces[k]) for k in pieces),
+                        series_raw, fieldsets_raw, strings_raw)
+    merged.string_bases = bases
+    return merged
+
+
+@njit(cache=True, nogil=True)
+def has_repeated_keys(series, times):
+    """Whether two rows share (series, time): a hash set, linear time."""
+    n = series.size
+    size = 1
+    while size < 2 * n + 2:
+        size *= 2
+    mask = size - 1
+    used = np.zeros(size, np.bool_)
+    key_series = np.empty(size, np.int64)
+    key_times = np.empty(size, np.int64)
+    for r in range(n):
+        s = np.int64(series[r])
+        t = times[r]
+        h = (np.uint64(t) * np.uint64(0x9E3779B97F4A7C15)) ^ (np.uint64(s) * np.uint64(0xC2B2AE3D27D4EB4F))
+        h ^= h >> np.uint64(31)
+        i = np.int64(h & np.uint64(mask))
+        while used[i]:
+            if key_series[i] == s and key_times[i] == t:
+                return True
+            i = (i + 1) & mask
+        used[i] = True
+        key_series[i] = s
+        key_times[i] = t
+    return False
