@@ -190,3 +190,15 @@ def test_diff_of_streams_with_different_keys_is_a_clear_error():
 def test_testing_diff_verbose_is_unsupported():
     flux = DATA + 'testing.diff(want: data, got: data, verbose: true)\n'
     assert compile_error(flux).startswith("10:37: testing.diff: verbose")
+
+
+def test_contains_tests_membership_in_an_extracted_column():
+    flux = DATA + ('big = data |> filter(fn: (r) => r._value > 2) |> group() |> findColumn(fn: (key) => true, column: "_value")\n'
+                   'data |> filter(fn: (r) => contains(value: r._value, set: big))')
+    assert sorted(r["_value"] for r in rows(flux)) == [3, 7]
+
+
+def test_an_extracted_value_where_a_constant_is_needed_says_why():
+    flux = DATA + ('rec = data |> findRecord(fn: (key) => key.tag == "t1", idx: 0)\n'
+                   'data |> range(start: rec._time)')
+    assert compile_error(flux) == "11:15: range: start must be a time or a duration, got value only known when the query runs"

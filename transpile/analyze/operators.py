@@ -49,7 +49,7 @@ def scalar_type(s: Scalar) -> FluxType | None:
 
 
 def describe(value) -> str:
-    from .objects import Builtin, Closure, Record, RowRecord, Stream
+    from .objects import Builtin, Closure, Record, RowRecord, RowValue, Stream
 
     if isinstance(value, Stream):
         return "stream of tables"
@@ -59,6 +59,8 @@ def describe(value) -> str:
         return "record"
     if isinstance(value, list):
         return "array"
+    if isinstance(value, RowValue):
+        return "value only known when the query runs"
     t = type_of_constant(value)
     return t.value if t else type(value).__name__
 

@@ -27,12 +27,17 @@ def _contains_sql(args, types):
 
 
 register_sql(CONTAINS_CALL, _contains_sql, FluxType.BOOL)
+# contains() over an array computed by the query (a row array, e.g. getColumn()).
+LIST_CONTAINS_CALL = "flux2sql.list_contains"
+register_sql(LIST_CONTAINS_CALL, lambda a, t: sql.func("coalesce", sql.func("list_contains", a[0], a[1]), exp.false()), FluxType.BOOL)
 register_sql(LENGTH_CALL, lambda a, t: sql.cast(sql.func("len", a[0]), FluxType.INT), FluxType.INT)
 
 
 @flux_function("universe", pipe=None)
 def contains(ctx, value, set):
     """contains(value, set): whether the array `set` holds `value`."""
+    if isinstance(set, RowValue) and getattr(set.scalar, "fn", None) in ROW_ARRAY_CALLS:
+        return row_call(LIST_CONTAINS_CALL, (set, value), FluxType.BOOL, ctx.span)
     if not isinstance(set, list):
         raise ctx.error("set must be an array", "set")
     if is_row(value, *set):
