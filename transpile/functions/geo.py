@@ -322,33 +322,36 @@ def _compare(op: str, a, b):
     return a <= b
 
 
+_DISTANCE_SHAPES = "regions: a point (to a point or a linestring) or a polygon (to a point)"
+
+
 def _region_and_geometry(ctx, region, geometry, units):
     radius = earth_radius(ctx, units)
     return region_arg(ctx, region, radius), geometry_arg(ctx, geometry), radius
 
 
-@flux_function(PKG, pipe=None)
+@flux_function(PKG, pipe=None, partial=_DISTANCE_SHAPES)
 def ST_Distance(ctx, region, geometry, units=None):
     """https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/st_distance/"""
     r, g, radius = _region_and_geometry(ctx, region, geometry, units)
     return distance(ctx, r, g, radius)
 
 
-@flux_function(PKG, pipe=None)
+@flux_function(PKG, pipe=None, partial=_DISTANCE_SHAPES)
 def ST_DWithin(ctx, region, geometry, distance_, units=None):
     """https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/st_dwithin/ : distance <= the limit."""
     r, g, radius = _region_and_geometry(ctx, region, geometry, units)
     return _compare("<=", distance(ctx, r, g, radius, "ST_DWithin"), distance_)
 
 
-@flux_function(PKG, pipe=None)
+@flux_function(PKG, pipe=None, partial="point regions need a point or linestring geometry; box regions a point")
 def ST_Intersects(ctx, region, geometry, units=None):
     """https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/st_intersects/"""
     r, g, radius = _region_and_geometry(ctx, region, geometry, units)
     return intersects(ctx, r, g, radius)
 
 
-@flux_function(PKG, pipe=None)
+@flux_function(PKG, pipe=None, partial="point regions and box regions with a linestring are not supported")
 def ST_Contains(ctx, region, geometry, units=None):
     """https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/st_contains/"""
     r, g, _ = _region_and_geometry(ctx, region, geometry, units)
@@ -431,7 +434,7 @@ def getLevel(ctx, token):
     return s2.level_of(_cell_of_token(ctx, token))
 
 
-@flux_function(PKG, pipe=None)
+@flux_function(PKG, pipe=None, partial="the token must be a constant")
 def s2CellLatLon(ctx, token):
     """https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/s2celllatlon/ : the cell's center."""
     if is_row(token):
@@ -467,7 +470,7 @@ class Grid:
 
 
 @flux_function(PKG, pipe=None)
-def getGrid(ctx, region, units, minSize=-1, maxSize=-1, level=-1, maxLevel=-1):
+def getGrid(ctx, region, units, minSize=24, maxSize=-1, level=-1, maxLevel=-1):
     """https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/getgrid/ : {level, set}."""
     grid = Grid(ctx, region_arg(ctx, region, earth_radius(ctx, units)))
     level = _int(ctx, level, "level")

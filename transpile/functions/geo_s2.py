@@ -330,10 +330,10 @@ class Box:
         return self.contains_degrees(*degrees_of_point(p))
 
     def polygon(self) -> "Polygon":
-        """The box as a loop whose sides are great-circle arcs, split so that each side spans
-        at most a degree: close to the box (whose top and bottom follow parallels), used
-        only to decide which cells the box reaches (the covering is a superset either way
-        after the vertex and containment tests)."""
+        """The box as a loop of great-circle arcs, each side split into steps of at most 0.1
+        degree (64 at most): the box's top and bottom follow parallels, which the arcs
+        approximate to about a metre for boxes up to 6 degrees wide. Used only to decide
+        which cells a box reaches (gridFilter)."""
         lons = _steps(self.min_lon, self.max_lon if self.min_lon <= self.max_lon else self.max_lon + 360)
         lats = _steps(self.min_lat, self.max_lat)
         ring = [(self.min_lat, x) for x in lons] + [(y, lons[-1]) for y in lats[1:]]
@@ -342,7 +342,7 @@ class Box:
 
 
 def _steps(lo: float, hi: float) -> list[float]:
-    n = max(1, math.ceil(hi - lo))
+    n = max(1, min(64, math.ceil((hi - lo) / 0.1)))
     return [lo + (hi - lo) * k / n for k in range(n + 1)]
 
 
