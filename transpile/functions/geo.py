@@ -21,7 +21,6 @@ function of constants is computed here (geo_s2.py); of row values it becomes SQL
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..analyze.objects import Record, RowRecord, RowValue, Stream
@@ -34,7 +33,7 @@ from . import geo_sql
 from .flux_defined import FLUX_SOURCES
 from .registry import alias, constant, flux_function
 from .scalar_support import is_row, register_sql, row_call
-from .streams import stream_of, string_list
+from .streams import stream_of
 
 PKG = "experimental/geo"
 # The builtins again under a path of their own, for the package's Flux source to import
@@ -207,6 +206,13 @@ LINE_IN_POLYGON = "geo.line_in_polygon"    # linestring, then x, y, z of each ve
 LINE_MEETS_POLYGON = "geo.line_meets_polygon"  # linestring, then x, y, z of each vertex
 
 
+def exp_mul(a, b):
+    """a * b for lowered SQL expressions."""
+    from sqlglot import exp
+
+    return exp.Mul(this=geo_sql.paren(a), expression=b)
+
+
 def _triples(args):
     return [args[k:k + 3] for k in range(0, len(args), 3)]
 
@@ -229,12 +235,6 @@ register_sql(LINE_IN_POLYGON, lambda a, t: geo_sql.line_and_polygon(a[0], [_vec(
              FluxType.BOOL)
 register_sql(LINE_MEETS_POLYGON, lambda a, t: geo_sql.line_and_polygon(a[0], [_vec(v) for v in _triples(a[1:])], False),
              FluxType.BOOL)
-
-
-def exp_mul(a, b):
-    from sqlglot import exp
-
-    return exp.Mul(this=geo_sql.paren(a), expression=b)
 
 
 def _vertex_args(polygon: s2.Polygon) -> list:
@@ -371,12 +371,12 @@ def ST_Length(ctx, geometry, units=None):
 
 
 # The lower-case helpers take units as a required argument.
-@flux_function(PKG, name="stDistance", pipe=None)
+@flux_function(PKG, name="stDistance", pipe=None, partial=_DISTANCE_SHAPES)
 def st_distance(ctx, region, geometry, units):
     return ST_Distance(ctx, region, geometry, units)
 
 
-@flux_function(PKG, name="stContains", pipe=None)
+@flux_function(PKG, name="stContains", pipe=None, partial="as ST_Contains")
 def st_contains(ctx, region, geometry, units):
     return ST_Contains(ctx, region, geometry, units)
 
