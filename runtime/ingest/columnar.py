@@ -114,9 +114,10 @@ class Decoder:
         return result
 
 
-def _line(data: bytes, start: int) -> bytes:
-    end = data.find(b"\n", start)
-    return data[start:] if end < 0 else data[start:end]
+def _line(data, starts: np.ndarray, ln: int) -> bytes:
+    end = int(starts[ln + 1]) - 1 if ln + 1 < len(starts) else len(data)
+    text = bytes(data[int(starts[ln]): end])
+    return text[:-1] if text.endswith(b"\n") else text
 
 
 def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
@@ -128,7 +129,7 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
         fvals = vals.view(np.float64)
         overflow = []
         for slot, start, end, line in scan.slow.tolist():
-            value = float(data[start:end])
+            value = float(bytes(data[start:end]))
             if math.isinf(value):
                 overflow.append(line)  # the reference parser words the error
             fvals[slot] = value
@@ -178,7 +179,7 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
                          for s in scan.strings_raw] + [None],
                         dtype=object,
                     )
-                if scan.string_bases is not None:
+                if len(scan.string_bases) > 1:
                     raw = raw + _string_base(scan.string_bases, rows)
                 values.append(strings[raw])
             else:
@@ -186,9 +187,8 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
         columns.groups.append(Group(fieldset, rows, scan.times[rows], scan.series[rows], values))
 
     careful = np.unique(np.concatenate(careful_rows)) if len(careful_rows) > 1 else careful_rows[0]
-    starts = scan.starts
     return ChunkColumns(
-        scan.lines, measurements, [(ln, _line(data, int(starts[ln]))) for ln in careful.tolist()]
+        scan.lines, measurements, [(ln, _line(data, scan.starts, ln)) for ln in careful.tolist()]
     )
 
 

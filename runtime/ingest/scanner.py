@@ -577,15 +577,17 @@ def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, v
                     r += 1
                 if r == start_digits or r - start_digits > 19 or mag > max_mag:
                     break
-                if r < n and buf[r] != 10:
+                if r < n and buf[r] != 10 and not (buf[r] == 13 and (r + 1 == n or buf[r + 1] == 10)):
                     break
                 t = np.int64(mag) * unit
                 times[li] = -t if negative else t
                 p = r
-            elif p >= n or buf[p] == 10:
+            elif p >= n or buf[p] == 10 or (buf[p] == 13 and (p + 1 == n or buf[p + 1] == 10)):
                 times[li] = now
             else:
                 break
+            if p < n and buf[p] == 13:
+                p += 1  # a Windows line end (the reference parser drops the carriage return)
             if check_ascii:
                 ascii = True
                 for q in range(line_start, p):
@@ -616,19 +618,22 @@ def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, v
 
 @njit(cache=True, nogil=True)
 def _count_separators(buf):
-    """(newlines, '=' bytes): exact sizes for the output arrays (fresh pages cost)."""
+    """(newlines, '=' bytes, non-ASCII bytes): exact sizes for the output arrays (fresh
+    pages cost), and whether UTF-8 must be checked."""
     newlines = 0
     equals = 0
+    high = 0
     for i in range(buf.size):
         c = buf[i]
         newlines += c == 10
         equals += c == 61
-    return newlines, equals
+        high += c >= 128
+    return newlines, equals, high
 
 
 @dataclass
 class ScanResult:
-    """What `scan` found in one piece of input; ids index the `*_raw` lists."""
+    """What `scan` found in a chunk; ids index the `*_raw` lists."""
 
     lines: int
     kinds: np.ndarray       # int8 per line
@@ -642,8 +647,8 @@ class ScanResult:
     series_raw: list[bytes]
     fieldsets_raw: list[bytes]
     strings_raw: list[bytes]
-    # (first line, first string id) of each scanned piece, when pieces were merged
-    string_bases: list[tuple[int, int]] | None = None
+    # (first line, first string id) of each piece: string ids are per piece
+    string_bases: list[tuple[int, int]]
 
 
 def _table_entries(table) -> list[bytes]:
@@ -654,66 +659,94 @@ def _table_entries(table) -> list[bytes]:
     return [data[ends[i]: ends[i + 1]] for i in range(count)]
 
 
-def scan_bytes(data: "bytes | memoryview", unit: int, now: int, check_ascii: bool) -> ScanResult:
-    """Scan `data` (whole lines); releases the GIL while the scanner runs."""
+def _pieces(buf: np.ndarray, count: int) -> list[tuple[int, int]]:
+    """Byte ranges of up to `count` pieces of whole lines."""
+    bounds = [0]
+    size = buf.size
+    for i in range(1, count):
+        at = size * i // count
+        found = np.flatnonzero(buf[at: at + (1 << 20)] == 10)
+        if not len(found):
+            break
+        cut = at + int(found[0]) + 1
+        if cut <= bounds[-1] or cut >= size:
+            break
+        bounds.append(cut)
+    bounds.append(size)
+    return list(zip(bounds, bounds[1:]))
+
+
+def scan_chunk(data, unit: int, now: int, pool=None, pieces: int = 1) -> ScanResult:
+    """Scan `data` (bytes-like, whole lines) in `pieces` pieces run on `pool` (an
+    executor; the scanner releases the GIL), writing into shared output arrays."""
     buf = np.frombuffer(data, np.uint8)
-    newlines, equals = _count_separators(buf)
-    lines = newlines + 1
-    slots = equals + 1  # every field has one
-    kinds = np.empty(lines, np.int8)
-    starts = np.empty(lines, np.int64)
-    series = np.empty(lines, np.int32)
-    fieldsets = np.empty(lines, np.int32)
-    times = np.empty(lines, np.int64)
-    vstart = np.empty(lines, np.int64)
-    vals = np.empty(slots, np.int64)
-    slow = np.empty((slots, 4), np.int64)
-    series_tab = new_table(lines, len(data))
-    fieldset_tab = new_table(lines, len(data))
-    string_tab = new_table(slots, len(data))
-    n, n_slow = scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, vstart,
-                     vals, vals.view(np.float64), series_tab, fieldset_tab, string_tab, slow)
+    ranges = _pieces(buf, pieces if pool is not None else 1)
+    run = (lambda f, *args: [f(*a) for a in zip(*args)]) if pool is None or len(ranges) == 1 else \
+        (lambda f, *args: list(pool.map(f, *args)))
+    counts = run(_count_separators, [buf[a:b] for a, b in ranges])
+    line_bounds = [0]
+    slot_bounds = [0]
+    check_ascii = []
+    for (a, b), (_, _, high) in zip(ranges, counts):
+        valid = True
+        if high:
+            try:
+                str(memoryview(buf[a:b]), "utf-8")
+            except UnicodeDecodeError:
+                valid = False  # lines with non-ASCII bytes go to the reference parser
+        check_ascii.append(not valid)
+    for i, (newlines, equals, _) in enumerate(counts):
+        # Pieces but the last end with a newline; the last may have a final line without.
+        line_bounds.append(line_bounds[-1] + newlines + (1 if i == len(counts) - 1 else 0))
+        slot_bounds.append(slot_bounds[-1] + equals + 1)  # every field has one '='
+    total_lines = line_bounds[-1]
+    kinds = np.empty(total_lines, np.int8)
+    starts = np.empty(total_lines, np.int64)
+    series = np.empty(total_lines, np.int32)
+    fieldsets = np.empty(total_lines, np.int32)
+    times = np.empty(total_lines, np.int64)
+    vstart = np.empty(total_lines, np.int64)
+    vals = np.empty(slot_bounds[-1], np.int64)
+    fvals = vals.view(np.float64)
+
+    def piece(i: int):
+        (a, b), la, sa = ranges[i], line_bounds[i], slot_bounds[i]
+        lb, sb = line_bounds[i + 1], slot_bounds[i + 1]
+        slow = np.empty((sb - sa, 4), np.int64)
+        tables = (new_table(lb - la, b - a), new_table(lb - la, b - a), new_table(sb - sa, b - a))
+        n, n_slow = scan(buf[a:b], check_ascii[i], unit, now, kinds[la:lb], starts[la:lb], series[la:lb],
+                         fieldsets[la:lb], times[la:lb], vstart[la:lb], vals[sa:sb], fvals[sa:sb],
+                         *tables, slow)
+        return n, slow[:n_slow], tables
+
+    results = run(piece, range(len(ranges)))
+    slows = []
+    series_raw, fieldsets_raw, strings_raw, string_bases = [], [], [], []
+    line = 0
+    for i, (n, slow, (series_tab, fieldset_tab, string_tab)) in enumerate(results):
+        la = line_bounds[i]
+        (a, _), sa = ranges[i], slot_bounds[i]
+        if i:
+            # Shift the piece's offsets, slots and ids into the chunk's numbering.
+            starts[la: la + n] += a
+            vstart[la: la + n] += sa
+            series[la: la + n] += len(series_raw)
+            fieldsets[la: la + n] += len(fieldsets_raw)
+        slow[:, 0] += sa
+        slow[:, 1:3] += a
+        slow[:, 3] += line
+        slows.append(slow)
+        string_bases.append((line, len(strings_raw)))
+        series_raw += _table_entries(series_tab)
+        fieldsets_raw += _table_entries(fieldset_tab)
+        strings_raw += _table_entries(string_tab)
+        line += n
+    end = line
     return ScanResult(
-        n, kinds[:n], starts[:n], series[:n], fieldsets[:n], times[:n], vstart[:n], vals,
-        slow[:n_slow], _table_entries(series_tab), _table_entries(fieldset_tab),
-        _table_entries(string_tab),
+        end, kinds[:end], starts[:end], series[:end], fieldsets[:end], times[:end], vstart[:end],
+        vals, np.concatenate(slows) if len(slows) > 1 else slows[0], series_raw, fieldsets_raw,
+        strings_raw, string_bases,
     )
-
-
-def merge_scans(parts: list[ScanResult], offsets: list[int]) -> ScanResult:
-    """One ScanResult from the results of consecutive pieces of a chunk (`offsets`: the
-    byte offset of each piece). Ids and slots of later pieces are shifted; string ids are
-    shifted in `columnar.py` through `string_bases`."""
-    if len(parts) == 1:
-        return parts[0]
-    line_base = slot_base = series_base = fieldset_base = 0
-    pieces: dict[str, list] = {k: [] for k in ("kinds", "starts", "series", "fieldsets", "times", "vstart", "vals", "slow")}
-    series_raw, fieldsets_raw, strings_raw, bases = [], [], [], []
-    for part, offset in zip(parts, offsets):
-        pieces["kinds"].append(part.kinds)
-        pieces["starts"].append(part.starts + offset)
-        pieces["series"].append(part.series + series_base)
-        pieces["fieldsets"].append(part.fieldsets + fieldset_base)
-        pieces["times"].append(part.times)
-        pieces["vstart"].append(part.vstart + slot_base)
-        pieces["vals"].append(part.vals)
-        slow = part.slow.copy()
-        slow[:, 0] += slot_base
-        slow[:, 1:3] += offset
-        slow[:, 3] += line_base
-        pieces["slow"].append(slow)
-        bases.append((line_base, len(strings_raw)))
-        line_base += part.lines
-        slot_base += len(part.vals)
-        series_base += len(part.series_raw)
-        fieldset_base += len(part.fieldsets_raw)
-        series_raw += part.series_raw
-        fieldsets_raw += part.fieldsets_raw
-        strings_raw += part.strings_raw
-    merged = ScanResult(line_base, *(np.concatenate(pieces[k]) for k in pieces),
-                        series_raw, fieldsets_raw, strings_raw)
-    merged.string_bases = bases
-    return merged
 
 
 @njit(cache=True, nogil=True)

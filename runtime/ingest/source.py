@@ -24,22 +24,34 @@ def open_input(data: "str | bytes | os.PathLike | BinaryIO") -> tuple[BinaryIO, 
     return data, None
 
 
-def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """(number of the chunk's first line, chunk) pairs; each chunk holds whole lines and
-    ends with a newline, except perhaps the last."""
+def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator["bytes | memoryview"]:
+    """Chunks of whole lines: each ends with a newline, except perhaps the last. A chunk
+    may be a memoryview: the partial line at the end of a read is not copied but read
+    again (seek back) when the stream allows it."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    line = 1
+    try:
+        seekable = stream.seekable()
+    except (AttributeError, ValueError):
+        seekable = False
     pending = b""
     while True:
         data = stream.read(chunk_bytes)
         if not data:
             if pending:
-                yield line, pending
+                yield pending
             return
-        pending += data
-        cut = pending.rfind(b"\n")
+        if pending:
+            data, pending = pending + data, b""
+        cut = data.rfind(b"\n")
         if cut < 0:
-            continue  # a line longer than a chunk: read on
-        chunk, pending = pending[: cut + 1], pending[cut + 1 :]
-        yield line, chunk
-        line += chunk.count(b"\n")
+            pending = data  # a line longer than a chunk: read on
+            continue
+        rest = len(data) - cut - 1
+        if not rest:
+            yield data
+        elif seekable:
+            stream.seek(-rest, io.SEEK_CUR)
+            yield memoryview(data)[: cut + 1]
+        else:
+            pending = data[cut + 1:]
+            yield memoryview(data)[: cut + 1]

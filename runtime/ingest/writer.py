@@ -29,7 +29,6 @@ from runtime import storage
 from transpile.storage_layout import BucketCatalog, MeasurementLayout
 from transpile.types import FluxType
 
-from . import columnar, scanner
 from .line_protocol import PRECISION_NS, LineError, Point, parse_line
 
 MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
@@ -38,6 +37,8 @@ MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
 WRITE_MEMORY_LIMIT = "512MB"
 # A chunk is scanned in this many pieces at once (one per core of the target machine).
 SCAN_PIECES = 2
+# Chunks smaller than this go to the reference parser alone.
+SMALL_CHUNK_BYTES = 1 << 16
 
 
 @dataclass
@@ -79,67 +80,62 @@ class _Errors:
 def write_line_protocol(
     con: duckdb.DuckDBPyConnection,
     bucket: str,
-    chunks: Iterable[tuple[int, bytes]],
+    chunks: Iterable["bytes | memoryview"],
     *,
     precision: str = "ns",
     now: int,
     skip_bad: bool = False,
     on_chunk: Callable[[int], None] | None = None,
 ) -> WriteResult:
-    """Write line protocol, given as (first line number, bytes) chunks, into `bucket`."""
+    """Write line protocol, given as chunks of whole lines, into `bucket`."""
     unit = PRECISION_NS[precision] if precision in PRECISION_NS else 1
     now_truncated = now - now % unit  # InfluxDB truncates the server time to the precision
 
     def batches(writer: "_BatchWriter") -> Iterator[None]:
-        for first_line, data, scan in _scan_ahead(chunks, unit, now_truncated):
-            writer.write_scanned(first_line, data, scan)
+        for data, scan in _scan_ahead(chunks, unit, now_truncated):
+            if scan is None:
+                writer.write_lines(data)
+            else:
+                writer.write_scanned(data, scan)
             if on_chunk is not None:
                 on_chunk(len(data))
             yield
     return _in_transaction(con, bucket, precision, now, skip_bad, batches)
 
 
-def _scan_ahead(chunks: Iterable[tuple[int, bytes]], unit: int, now: int):
-    """(first line, data, ScanResult) per chunk; the next chunk is scanned on worker
-    threads (the scanner releases the GIL) while the caller writes this one."""
-    with ThreadPoolExecutor(max_workers=SCAN_PIECES) as pool:
-        pending = None
-        for first_line, data in chunks:
-            if b"\r" in data:
-                data = data.replace(b"\r\n", b"\n")
-            job = (first_line, data, _submit(pool, data, unit, now))
-            if pending is not None:
-                yield _collect(*pending)
-            pending = job
-        if pending is not None:
-            yield _collect(*pending)
+def _scan_ahead(chunks: Iterable["bytes | memoryview"], unit: int, now: int):
+    """(chunk, ScanResult or None) per chunk. The next chunk is read and scanned on worker
+    threads (the scanner releases the GIL) while the caller writes this one. Small
+    chunks are left to the reference parser (None): for them, loading the compiled
+    scanner would cost more than it saves."""
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if first is None:
+        return
+    if len(first) < SMALL_CHUNK_BYTES:
+        yield first, None
+        for data in chunks:
+            yield data, None
+        return
+    from .scanner import scan_chunk  # numba: imported only when it pays
 
+    def read_and_scan(data=None):
+        if data is None:
+            data = next(chunks, None)
+            if data is None:
+                return None
+        if len(data) < SMALL_CHUNK_BYTES:
+            return data, None
+        return data, scan_chunk(data, unit, now, pieces_pool, SCAN_PIECES)
 
-def _submit(pool: ThreadPoolExecutor, data: bytes, unit: int, now: int):
-    check_ascii = False
-    if not data.isascii():
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            check_ascii = True  # lines with non-ASCII bytes go to the careful path
-    offsets = [0]
-    for i in range(1, SCAN_PIECES):
-        cut = data.find(b"\n", len(data) * i // SCAN_PIECES)
-        if cut < 0 or cut + 1 <= offsets[-1] or cut + 1 >= len(data):
-            break
-        offsets.append(cut + 1)
-    bounds = offsets + [len(data)]
-    memory = memoryview(data)
-    futures = [
-        pool.submit(scanner.scan_bytes, memory[a:b], unit, now, check_ascii)
-        for a, b in zip(bounds, bounds[1:])
-    ]
-    return offsets, futures
-
-
-def _collect(first_line: int, data: bytes, job) -> tuple[int, bytes, scanner.ScanResult]:
-    offsets, futures = job
-    return first_line, data, scanner.merge_scans([f.result() for f in futures], offsets)
+    with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=SCAN_PIECES) as pieces_pool:
+        future = reader.submit(read_and_scan, first)
+        while True:
+            result = future.result()
+            if result is None:
+                return
+            future = reader.submit(read_and_scan)
+            yield result
 
 
 def write_points(
@@ -190,15 +186,28 @@ class _BatchWriter:
         self.now = now - now % self.unit  # InfluxDB truncates the server time to the precision
         self.errors = _Errors()
         self.result = WriteResult()
-        self.first_line = 1
-        self.decoder = columnar.Decoder()
+        self.first_line = 1  # the number of the current chunk's first line
+        self.decoder = None
 
     # -- line protocol ---------------------------------------------------------------
-    def write_scanned(self, first_line: int, data: bytes, scan: scanner.ScanResult) -> None:
-        self.first_line = first_line
+    def write_scanned(self, data, scan) -> None:
+        from . import columnar
+
+        if self.decoder is None:
+            self.decoder = columnar.Decoder()
         chunk = columnar.to_columns(scan, data, self.decoder)
         points, errors = self._parse_carefully(chunk.careful)
         self.write_batch(chunk, points, errors, chunk.lines)
+        self.first_line += chunk.lines
+
+    def write_lines(self, data) -> None:
+        """A chunk for the reference parser alone."""
+        lines = bytes(data).split(b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        points, errors = self._parse_carefully(list(enumerate(lines)))
+        self.write_batch(None, points, errors, len(lines))
+        self.first_line += len(lines)
 
     def _parse_carefully(self, lines: list) -> tuple[list[Point], list[LineError]]:
         points, errors = [], []
@@ -220,7 +229,7 @@ class _BatchWriter:
         return points, errors
 
     # -- both formats ----------------------------------------------------------------
-    def write_batch(self, chunk: columnar.ChunkColumns | None, points: list[Point], errors: list[LineError], lines: int) -> None:
+    def write_batch(self, chunk: "columnar.ChunkColumns | None", points: list[Point], errors: list[LineError], lines: int) -> None:
         self.result.lines += lines
         for error in errors:
             self.errors.add(error)
@@ -241,7 +250,7 @@ class _BatchWriter:
                 measurement, measurements.get(measurement), points_by_measurement.get(measurement, []), winners
             )
 
-    def _field_types(self, measurements: dict[str, columnar.MeasurementColumns], points) -> dict[tuple[str, str], FluxType]:
+    def _field_types(self, measurements: "dict[str, columnar.MeasurementColumns]", points) -> dict[tuple[str, str], FluxType]:
         """The type each (measurement, field) must have: the existing one, else the type of
         its first occurrence in this batch."""
         first: dict[tuple[str, str], tuple[int, FluxType]] = {}
@@ -271,7 +280,7 @@ class _BatchWriter:
             f"{winner.value}, this line writes {flux_type.value}"
         )
 
-    def _conflicting_group(self, measurement: str, group: columnar.Group, winners) -> bool:
+    def _conflicting_group(self, measurement: str, group: "columnar.Group", winners) -> bool:
         for key, flux_type in zip(group.fieldset.keys, group.fieldset.types):
             winner = winners[(measurement, key)]
             if winner != flux_type:
@@ -309,7 +318,7 @@ class _BatchWriter:
             [path],
         )
 
-    def _write_measurement(self, measurement: str, columns: columnar.MeasurementColumns | None,
+    def _write_measurement(self, measurement: str, columns: "columnar.MeasurementColumns | None",
                            points: list[Point], winners) -> None:
         groups = columns.groups if columns is not None else []
         tag_keys = {k for p in points for k, _ in p.tags}
@@ -337,7 +346,7 @@ class _BatchWriter:
         self.result.points += rows + len(points)
         if (
             parts and not points
-            and not scanner.has_repeated_keys(
+            and not _has_repeated_keys(
                 np.concatenate([columns.canonical[g.series] for g in groups]),
                 np.concatenate([g.times for g in groups]),
             )
@@ -379,6 +388,12 @@ class _BatchWriter:
             f"SELECT {', '.join(cols)} FROM lp_points WHERE m = $m",
             params,
         )
+
+
+def _has_repeated_keys(series: np.ndarray, times: np.ndarray) -> bool:
+    from .scanner import has_repeated_keys
+
+    return has_repeated_keys(series, times)
 
 
 def _as_text(flux_type: FluxType, value) -> str:
