@@ -15,6 +15,7 @@ from ..types import FluxType
 from . import sql
 from .lowerer import SEQ, Lowerer, key_partition, lowers, order_sql
 from .relation import Relation
+from .storage import pivoted_scan
 
 
 def cell_sql(value, t: FluxType | None) -> exp.Expression:
@@ -44,6 +45,9 @@ def _nonempty_having(out: Relation) -> None:
 
 @lowers(r.Pivot)
 def lower_pivot(lw: Lowerer, node: r.Pivot) -> Relation:
+    wide = pivoted_scan(lw, node)
+    if wide is not None:
+        return wide
     rel = lw.composable_input(node.input, node.input.step)
     s_in = node.input.schema
     new = {label for label, _ in node.new_columns}

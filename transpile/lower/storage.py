@@ -50,6 +50,57 @@ def lower_from(lw: Lowerer, node: From) -> Relation:
     return Relation(source=exp.Table(this=sql.ident(name)), columns={l: sql.col(l) for l in labels + [SEQ]})
 
 
+def pivoted_scan(lw: Lowerer, node) -> Relation | None:
+    """`from() |> range() |> filter() |> pivot(rowKey: ["_time"], columnKey: ["_field"],
+    valueColumn: "_value")` read straight from the wide measurement tables: a row of a
+    measurement table is one (tag set, time) and holds every field, which is exactly a
+    pivoted row (https://docs.influxdata.com/flux/v0/stdlib/universe/pivot/: one row per
+    row-key value in each table, one column per field; the table's fields stored at that
+    time, null where a field has no value). Rows where none of the fields has a value are
+    not points. None when the pivot is not of that shape (then it groups the series rows).
+    """
+    scan = node.input
+    if not (isinstance(scan, From) and node.row_key == ("_time",) and node.column_key == ("_field",)
+            and node.value_column == "_value"):
+        return None
+    read = [(layout, f) for layout, f in scan.selected() if f.type == scan.value_type]
+    new = {values[0]: label for label, values in node.new_columns}
+    if not read or set(new) != {f.key for _, f in read}:
+        return None
+    labels = [c.label for c in node.schema.columns]
+    kept = [label for label in labels if label not in new.values()]
+    if any(label in new for label in ("_start", "_stop", "_time", "_measurement")) or len(set(labels)) != len(labels):
+        return None
+    selects = []
+    for name, layout in sorted({l.measurement: l for l, _ in read}.items()):
+        fields = {f.key: f for l, f in read if l is layout}
+        columns = {label: _scan_column(scan, layout, None, label) for label in kept}
+        for key, label in new.items():
+            f = fields.get(key)
+            columns[label] = sql.col(f.column) if f is not None else sql.null(scan.value_type)
+        columns[SEQ] = sql.func("epoch_ns", sql.col("_time"))
+        present = [exp.Not(this=exp.Is(this=sql.col(f.column), expression=exp.Null())) for f in fields.values()]
+        where = [_any(present)]
+        if scan.start is not None:
+            where.append(exp.GTE(this=sql.col("_time"), expression=sql.time_literal(scan.start)))
+            where.append(exp.LT(this=sql.col("_time"), expression=sql.time_literal(scan.stop)))
+        if scan.predicate is not None:
+            where.append(lower_scalar(scan.predicate, lambda c, l=layout: _scan_column(scan, l, None, c)))
+        source = exp.Table(this=sql.ident(layout.table), db=sql.ident(layout.schema))
+        selects.append(Relation(source=source, columns=columns, where=where))
+    if len(selects) == 1:
+        return selects[0]
+    name = lw.ctes.add(node.step, sql.union_all([rel.to_select() for rel in selects]))
+    return Relation(source=exp.Table(this=sql.ident(name)), columns={l: sql.col(l) for l in labels + [SEQ]})
+
+
+def _any(conditions: list) -> exp.Expression:
+    out = conditions[0]
+    for c in conditions[1:]:
+        out = exp.Or(this=out, expression=c)
+    return exp.Paren(this=out) if len(conditions) > 1 else out
+
+
 def _scan_column(node: From, layout, field, label: str) -> exp.Expression:
     if label == "_start":
         return sql.time_literal(node.start)
