@@ -396,28 +396,26 @@ def stored_points_collide(
     ).fetchall()[0]
     if stored_lo is None:
         return False
+    match = [f"t.{time_col} = make_timestamp_ns(c._t)"]
+    for tag in layout.tags:
+        column = quote(tag.column)
+        match.append(f"t.{column} IS NOT DISTINCT FROM c.{column}" if tag.column in tag_table else f"t.{column} IS NULL")
     for part in parts:
         inside = (part.times >= stored_lo) & (part.times <= stored_hi)
         if not inside.any():
             continue
-        candidate = ColumnPart(
-            part.times[inside], part.lines[inside],
-            None if part.series is None else part.series[inside], {},
-        )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE flux2sql_candidates AS "
-            f"SELECT * FROM {qualified(layout)} LIMIT 0"
-        ).fetchall()
-        insert_columns(con, "flux2sql_candidates", tag_table, candidate)
-        match = [f"t.{time_col} = c.{time_col}"] + [
-            f"t.{quote(t.column)} IS NOT DISTINCT FROM c.{quote(t.column)}" for t in layout.tags
-        ]
-        found = con.execute(
-            f"SELECT count(*) FROM flux2sql_candidates c JOIN {target} t ON {' AND '.join(match)} "
-            f"WHERE t.{time_col} BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
-            [stored_lo, stored_hi],
-        ).fetchall()[0][0]
-        con.execute("DROP TABLE flux2sql_candidates").fetchall()
+        candidates: dict[str, np.ndarray] = {"_t": part.times[inside]}
+        for column, values in tag_table.items():
+            candidates[column] = values[part.series[inside]]
+        con.register("flux2sql_candidates", candidates)
+        try:
+            found = con.execute(
+                f"SELECT count(*) FROM flux2sql_candidates c JOIN {target} t ON {' AND '.join(match)} "
+                f"WHERE t.{time_col} BETWEEN make_timestamp_ns(?) AND make_timestamp_ns(?)",
+                [stored_lo, stored_hi],
+            ).fetchall()[0][0]
+        finally:
+            con.unregister("flux2sql_candidates")
         if found:
             return True
     return False

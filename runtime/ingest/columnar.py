@@ -21,7 +21,7 @@ import numpy as np
 from transpile.types import FluxType
 
 from .line_protocol import LineError, parse_line
-from .scanner import CAREFUL, FAST, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT, ScanResult
+from .scanner import CAREFUL, FAST, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT, ScanResult, gather_slots
 
 _TYPE_CODES = {
     T_FLOAT: FluxType.FLOAT, T_INT: FluxType.INT, T_UINT: FluxType.UINT,
@@ -79,11 +79,15 @@ class Decoder:
     """Decodes interned series keys and field sets; remembers them for the whole write."""
 
     def __init__(self) -> None:
-        self._series: dict[bytes, SeriesKey | None] = {}
+        self._series: dict[bytes, tuple[SeriesKey, int] | None] = {}
         self._fieldsets: dict[bytes, FieldSet | None] = {}
         self._canonical: dict[SeriesKey, int] = {}
+        self._last: tuple[list[bytes], dict] | None = None  # the previous chunk's series
 
-    def series(self, raw: bytes) -> SeriesKey | None:
+    def series(self, raw: bytes) -> tuple[SeriesKey, int] | None:
+        """The series key of a raw series key and its id (one id per distinct tag set in
+        the whole write: `cpu,a=1,b=2` and `cpu,b=2,a=1` are one series), or None when the
+        reference parser rejects it."""
         try:
             return self._series[raw]
         except KeyError:
@@ -91,13 +95,39 @@ class Decoder:
         try:
             point = parse_line(raw.decode("utf-8") + " f=0", 1)
             key = SeriesKey(point.measurement, point.tags)
+            found = key, self._canonical.setdefault(key, len(self._canonical))
         except (LineError, UnicodeDecodeError):
-            key = None
-        self._series[raw] = key
-        return key
+            found = None
+        self._series[raw] = found
+        return found
 
-    def canonical(self, key: SeriesKey) -> int:
-        return self._canonical.setdefault(key, len(self._canonical))
+    def measurements(self, series_raw: list[bytes]) -> tuple[list[str], np.ndarray, dict[str, "MeasurementColumns"]]:
+        """For a chunk's series: the measurement names, per series id the index of its
+        measurement (-1: rejected), and per measurement its tag table (without groups).
+        Consecutive chunks usually list the same series: the tables are then reused."""
+        if self._last is not None and self._last[0] == series_raw:
+            names, series_m, tables = self._last[1]
+        else:
+            found = [self.series(raw) for raw in series_raw]
+            names = sorted({f[0].measurement for f in found if f is not None})
+            index = {m: i for i, m in enumerate(names)}
+            series_m = np.array([index[f[0].measurement] if f is not None else -1 for f in found] or [0], np.int64)
+            tables = {}
+            for m in names:
+                tag_keys = sorted({k for f in found if f is not None and f[0].measurement == m for k, _ in f[0].tags})
+                tag_values = {k: np.full(len(found), None, dtype=object) for k in tag_keys}
+                canonical = np.full(len(found), -1, np.int64)
+                tables[m] = MeasurementColumns(m, tag_keys, tag_values, canonical)
+            for sid, f in enumerate(found):
+                if f is not None:
+                    table = tables[f[0].measurement]
+                    table.canonical[sid] = f[1]
+                    for k, v in f[0].tags:
+                        table.tag_values[k][sid] = v
+            self._last = (list(series_raw), (names, series_m, tables))
+        return names, series_m, {
+            m: MeasurementColumns(t.measurement, t.tag_keys, t.tag_values, t.canonical) for m, t in tables.items()
+        }
 
     def fieldset(self, raw: bytes) -> FieldSet | None:
         try:
@@ -139,10 +169,7 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
             careful_rows.append(np.array(overflow, np.int64))
 
     # Per series id: its measurement (index) or -1; per field set id: itself or -1.
-    keys = [decoder.series(raw) for raw in scan.series_raw]
-    names = sorted({k.measurement for k in keys if k is not None})
-    index = {m: i for i, m in enumerate(names)}
-    series_m = np.array([index[k.measurement] if k is not None else -1 for k in keys] or [0], np.int64)
+    names, series_m, tables = decoder.measurements(scan.series_raw)
     fieldsets = [decoder.fieldset(raw) for raw in scan.fieldsets_raw]
     fieldset_ok = np.array([f is not None for f in fieldsets] or [False])
 
@@ -162,16 +189,13 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
     for key in np.flatnonzero(counts).tolist():
         m, f = divmod(key, max(1, len(fieldsets)))
         measurement = names[m]
-        columns = measurements.get(measurement)
-        if columns is None:
-            columns = measurements[measurement] = _measurement_columns(measurement, keys, decoder)
-        selected = group_key == key
-        rows = fast[selected]
+        columns = measurements.setdefault(measurement, tables[measurement])
+        rows = fast[group_key == key]
         fieldset = fieldsets[f]
-        first_slot = scan.vstart[rows]
+        slots = gather_slots(vals, scan.vstart, rows, len(fieldset.types))
         values = []
         for j, flux_type in enumerate(fieldset.types):
-            raw = vals[first_slot + j]
+            raw = slots[j]
             if flux_type is FluxType.STRING:
                 if strings is None:
                     strings = np.array(
@@ -204,15 +228,3 @@ _NUMERIC = {
     FluxType.UINT: lambda raw: raw.view(np.uint64),
     FluxType.BOOL: lambda raw: raw.astype(np.bool_),
 }
-
-
-def _measurement_columns(measurement: str, keys: list[SeriesKey | None], decoder: Decoder) -> MeasurementColumns:
-    tag_keys = sorted({k for key in keys if key is not None and key.measurement == measurement for k, _ in key.tags})
-    tag_values = {k: np.full(len(keys), None, dtype=object) for k in tag_keys}
-    canonical = np.full(len(keys), -1, np.int64)
-    for sid, key in enumerate(keys):
-        if key is not None and key.measurement == measurement:
-            canonical[sid] = decoder.canonical(key)
-            for k, v in key.tags:
-                tag_values[k][sid] = v
-    return MeasurementColumns(measurement, tag_keys, tag_values, canonical)

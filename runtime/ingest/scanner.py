@@ -774,3 +774,15 @@ def has_repeated_keys(series, times):
         key_series[i] = s
         key_times[i] = t
     return False
+
+
+@njit(cache=True, nogil=True)
+def gather_slots(vals, vstart, rows, width):
+    """out[j, r] = vals[vstart[rows[r]] + j]: the value columns of a group of lines that
+    share a field set, each row of `out` one contiguous column."""
+    out = np.empty((width, rows.size), np.int64)
+    for r in range(rows.size):
+        base = vstart[rows[r]]
+        for j in range(width):
+            out[j, r] = vals[base + j]
+    return out
