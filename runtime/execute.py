@@ -66,7 +66,9 @@ class Fetch:
     constants: dict[int, object]    # schema position -> value of a constant column
 
 
-def plan_fetch(result) -> Fetch:
+def plan_fetch(result, written: str | None = None) -> Fetch:
+    """The Fetch of `result`; with `written`, read from that table, which holds the rows a
+    to() wrote (by label, with the row order columns) when the to() is the result."""
     select = result.select
     schema = result.schema
     projections = list(select.expressions)
@@ -86,6 +88,8 @@ def plan_fetch(result) -> Fetch:
         wanted.append(proj)
     if not wanted:  # every column is constant: the SQL still counts the rows
         wanted = [exp.alias_(exp.Literal.number(1), exp.to_identifier("__row", quoted=True))]
+    if written is not None:
+        return Fetch(_read_back(result, written, fetched), tuple(fetched), constants)
     # Swap the projections in place for the generation (the tree is not copied, it is
     # as large as the whole program) and put them back.
     select.set("expressions", wanted)
@@ -94,6 +98,29 @@ def plan_fetch(result) -> Fetch:
     finally:
         select.set("expressions", projections)
     return Fetch(text, tuple(fetched), constants)
+
+
+def _read_back(result, table: str, fetched: list[int]) -> str:
+    """SELECT the fetched columns from `table` (by label) in the result's order: the
+    non-constant key columns, then the row order (as lower_result orders)."""
+    schema = result.schema
+    constant = {schema.columns[i].label for i in range(len(schema.columns)) if i not in fetched}
+    columns = []
+    for i in fetched:
+        c = schema.columns[i]
+        e = exp.column(c.label, quoted=True)
+        if c.type in NANOSECOND_TYPES:
+            e = exp.Anonymous(this="epoch_ns", expressions=[e])
+        columns.append(exp.alias_(e, exp.to_identifier(c.label, quoted=True)))
+    if not columns:
+        columns = [exp.alias_(exp.Literal.number(1), exp.to_identifier("__row", quoted=True))]
+    order = [(k, False) for k in schema.key if k not in constant]
+    order += [(c, desc) for c, desc in result.node.order.items if c not in constant]
+    select = exp.select(*columns).from_(exp.Table(this=exp.to_identifier(table, quoted=True)))
+    if order:
+        select = select.order_by(*[exp.Ordered(this=exp.column(c, quoted=True), desc=desc, nulls_first=not desc)
+                                   for c, desc in order])
+    return select.sql(dialect="duckdb")
 
 
 NOT_CONSTANT = object()
@@ -136,8 +163,8 @@ def row_builder(width: int, fetched: tuple[int, ...], constants: dict[int, objec
     return eval(f"lambda rows: [({', '.join(cells)},) for r in rows]", env)  # noqa: S307
 
 
-def run_result(con, result) -> list[Table]:
-    fetch = plan_fetch(result)
+def run_result(con, result, written: str | None = None) -> list[Table]:
+    fetch = plan_fetch(result, written)
     schema = result.schema
     columns = tuple(Column(c.label, c.type) for c in schema.columns)
     build = row_builder(len(columns), fetch.fetched, fetch.constants)
@@ -202,12 +229,22 @@ def run_compiled(con, compiled) -> QueryResult:
     out = QueryResult(compiled=compiled)
     merged: dict[str, dict[tuple, Table]] = {}
     for result in compiled.results:
-        for to, select in result.writes or ():
-            out.rows_written += to_bucket.write(con, to, select.sql(dialect="duckdb", copy=False))
+        writes = result.writes or []
+        # A to() that is the result: its rows are what it wrote; read them back instead
+        # of running the query again.
+        read_back = bool(writes) and writes[-1][0] is result.node
+        for i, (to, select) in enumerate(writes):
+            keep = read_back and i == len(writes) - 1
+            out.rows_written += to_bucket.write(con, to, select.sql(dialect="duckdb", copy=False), keep_rows=keep)
         tables = merged.setdefault(result.name, {})
         if not any(name == result.name for name, _ in out.results):
             out.results.append((result.name, []))
-        for table in run_result(con, result):
+        try:
+            found = run_result(con, result, to_bucket.ROWS if read_back else None)
+        finally:
+            if read_back:
+                to_bucket.drop_rows(con)
+        for table in found:
             key = (table.labels, table.key_values())
             if key in tables:
                 # Fields of different types were compiled apart (transpile.compile); Flux

@@ -26,8 +26,10 @@ def field_columns(to: To) -> list[tuple[str, str, FluxType | None]]:
     return [(name, f"__field_{i}", getattr(scalar, "type", None)) for i, (name, scalar) in enumerate(to.field_fn or ())]
 
 
-def write(con, to: To, select_sql: str) -> int:
-    """Run the to(): returns the number of field values written."""
+def write(con, to: To, select_sql: str, keep_rows: bool = False) -> int:
+    """Run the to(): returns the number of field values written. With `keep_rows`, the
+    rows written stay in the temporary table ROWS (the caller reads its result from
+    them, then calls `drop_rows`)."""
     schema = to.input.schema
     con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(ROWS)} AS {select_sql}")
     try:
@@ -40,17 +42,27 @@ def write(con, to: To, select_sql: str) -> int:
                 raise FluxSemanticError(f"to(): tag column {t!r} is not a string column", to.span)
         if to.field_fn is None and not (schema.has("_field") and schema.has("_value")):
             raise FluxSemanticError("to(): the input has no _field and _value columns (use fieldFn)", to.span)
+        if to.field_fn is None:
+            value_type = schema.type_of("_value")
+            if value_type not in storage.FIELD_SQL_TYPES:
+                raise FluxSemanticError(f"to(): _value of type {value_type.value} cannot be written", to.span)
+        else:
+            for name, _, flux_type in field_columns(to):
+                if flux_type not in storage.FIELD_SQL_TYPES:
+                    raise FluxSemanticError(f"to(): field {name!r} has no writable type", to.span)
         catalog = storage.ensure_bucket(con, to.bucket)
-        measurements = [r[0] for r in con.execute(
-            f"SELECT DISTINCT {quote(to.measurement_column)} FROM {quote(ROWS)} "
-            f"WHERE {quote(to.measurement_column)} IS NOT NULL ORDER BY 1").fetchall()]
         written = 0
-        for measurement in measurements:
-            written += _write_measurement(con, to, catalog, measurement, tags)
+        for measurement, fields, present in _measurements(con, to, tags):
+            written += _write_measurement(con, to, catalog, measurement, fields, present)
         return written
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {quote(ROWS)}")
+        if not keep_rows:
+            drop_rows(con)
         con.execute(f"DROP TABLE IF EXISTS {quote(STAGING)}")
+
+
+def drop_rows(con) -> None:
+    con.execute(f"DROP TABLE IF EXISTS {quote(ROWS)}")
 
 
 def _valid(column: str, flux_type: FluxType | None) -> str:
@@ -61,48 +73,66 @@ def _valid(column: str, flux_type: FluxType | None) -> str:
     return cond
 
 
-def _write_measurement(con, to: To, catalog, measurement: str, tags: list[str]) -> int:
-    schema = to.input.schema
-    where = [f"{quote(to.measurement_column)} = $m", f"{quote(to.time_column)} IS NOT NULL"]
-    base = f"FROM {quote(ROWS)} WHERE {' AND '.join(where)}"
-    params = {"m": measurement}
+def _point_condition(to: To) -> str:
+    """The rows that hold a point to write: a time, and a field with a value to write."""
+    cond = f"{quote(to.time_column)} IS NOT NULL"
     if to.field_fn is None:
-        value_type = schema.type_of("_value")
-        if value_type not in storage.FIELD_SQL_TYPES:
-            raise FluxSemanticError(f"to(): _value of type {value_type.value} cannot be written", to.span)
-        names = [r[0] for r in con.execute(
-            f"SELECT DISTINCT \"_field\" {base} AND \"_field\" IS NOT NULL AND {_valid('_value', value_type)} ORDER BY 1",
-            {"m": measurement}).fetchall()]
-        fields = {n: value_type for n in names}
-        params.update({f"f{i}": n for i, n in enumerate(names)})
-        value_of = {n: f"CASE WHEN \"_field\" = $f{i} AND {_valid('_value', value_type)} THEN \"_value\" END"
-                    for i, n in enumerate(names)}
-    else:
-        fields, value_of = {}, {}
-        for name, column, flux_type in field_columns(to):
-            if flux_type not in storage.FIELD_SQL_TYPES:
-                raise FluxSemanticError(f"to(): field {name!r} has no writable type", to.span)
-            fields[name] = flux_type
-            value_of[name] = f"CASE WHEN {_valid(column, flux_type)} THEN {quote(column)} END"
-    if not fields:
-        return 0
-    # A row with no value to write is not a point.
-    if to.field_fn is None:
-        base += f" AND \"_field\" IS NOT NULL AND {_valid('_value', schema.type_of('_value'))}"
-    else:
-        base += " AND (" + " OR ".join(_valid(c, t) for _, c, t in field_columns(to)) + ")"
-    present = [t for t in tags if con.execute(
-        f"SELECT count(*) {base} AND {quote(t)} <> ''", {"m": measurement}).fetchone()[0]]
+        return cond + f" AND \"_field\" IS NOT NULL AND {_valid('_value', to.input.schema.type_of('_value'))}"
+    return cond + " AND (" + " OR ".join(_valid(c, t) for _, c, t in field_columns(to)) + ")"
+
+
+def _measurements(con, to: To, tags: list[str]) -> list[tuple[str, dict, list[str]]]:
+    """(measurement, {field: type}, tags holding a value) of each measurement with points
+    to write, from one pass over the rows (a statement per question costs more than the
+    question)."""
+    measurement = quote(to.measurement_column)
+    points = _point_condition(to)
+    names = f"list(DISTINCT \"_field\") FILTER (WHERE {points})" if to.field_fn is None else "NULL"
+    counts = [f"count(*) FILTER (WHERE {points} AND {quote(t)} <> '')" for t in tags]
+    rows = con.execute(
+        f"SELECT {measurement}, {names}{''.join(', ' + c for c in counts)} FROM {quote(ROWS)} "
+        f"WHERE {measurement} IS NOT NULL GROUP BY {measurement} ORDER BY {measurement}"
+    ).fetchall()
+    out = []
+    for name, field_names, *tag_counts in rows:
+        if to.field_fn is None:
+            value_type = to.input.schema.type_of("_value")
+            fields = {n: value_type for n in sorted(field_names or ())}
+        else:
+            fields = {n: t for n, _, t in field_columns(to)}
+        if fields:
+            out.append((name, fields, [t for t, n in zip(tags, tag_counts) if n]))
+    return out
+
+
+def _write_measurement(con, to: To, catalog, measurement: str, fields: dict, present: list[str]) -> int:
     try:
         layout = storage.extend_measurement(con, catalog, measurement, present, fields)
     except storage.FieldTypeConflict as exc:
         raise FluxSemanticError(f"to(): {exc}", to.span) from None
+    params = {"m": measurement}
+    if to.field_fn is None:
+        value_type = to.input.schema.type_of("_value")
+        params.update({f"f{i}": n for i, n in enumerate(fields)})
+        value_of = {n: f"CASE WHEN \"_field\" = $f{i} AND {_valid('_value', value_type)} THEN \"_value\" END"
+                    for i, n in enumerate(fields)}
+    else:
+        value_of = {name: f"CASE WHEN {_valid(column, flux_type)} THEN {quote(column)} END"
+                    for name, column, flux_type in field_columns(to)}
     tag_cols = [(t, layout.tag(t).column) for t in present]
     field_cols = [(f, layout.field(f).column) for f in fields]
-    select = ["row_number() OVER () AS _ln", f"{quote(to.time_column)} AS \"_time\""]
-    select += [f"nullif({quote(t)}, '') AS {quote(c)}" for t, c in tag_cols]
-    select += [f"{value_of[f]} AS {quote(c)}" for f, c in field_cols]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(STAGING)} AS SELECT {', '.join(select)} {base}", params)
-    # Rows of other fields carry NULL here; merge_rows merges them per (tags, time).
+    # One staging row per point key (time and tag set): the rows of a key carry its fields
+    # (one per row without fieldFn); a field given twice keeps the later row's value, as a
+    # later line of a write would.
+    keys = [f"{quote(to.time_column)}", *[f"nullif({quote(t)}, '')" for t, _ in tag_cols]]
+    numbered = (f"SELECT row_number() OVER () AS _ln, * FROM {quote(ROWS)} "
+                f"WHERE {quote(to.measurement_column)} = $m AND {_point_condition(to)}")
+    select = ["max(_ln) AS _ln", f"{keys[0]} AS \"_time\""]
+    select += [f"{k} AS {quote(c)}" for k, (_, c) in zip(keys[1:], tag_cols)]
+    select += [f"arg_max({value_of[f]}, _ln) FILTER (WHERE {value_of[f]} IS NOT NULL) AS {quote(c)}" for f, c in field_cols]
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {quote(STAGING)} AS SELECT {', '.join(select)} "
+        f"FROM ({numbered}) GROUP BY {', '.join(keys)}",
+        params,
+    )
     return storage.merge_rows(con, layout, STAGING, [(c, c) for _, c in tag_cols], [(c, c) for _, c in field_cols])
-

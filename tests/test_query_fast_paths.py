@@ -81,3 +81,14 @@ def test_series_math_on_a_scan_equals_the_general_path(db, fn):
     # Downstream of the step, host c's table (one row) is empty, and still counted.
     counts = {k[-2]: r[0][-1] for k, _, r in rows(db, scan + " |> " + fn + " |> count()")}
     assert counts == {"a": 5, "b": 5, "c": 0}
+
+
+def test_a_to_that_is_the_result_returns_its_input_rows(db):
+    scan = ('from(bucket: "b") |> range(start: 0) |> filter(fn: (r) => r._measurement == "net" and r._field != "rx")'
+            ' |> map(fn: (r) => ({r with _value: r._value * 2.0}))')
+    written = db.query(scan + ' |> to(bucket: "copy")', now=NOW)
+    expected = db.query(scan, now=NOW)
+    assert [(t.key_values(), t.rows) for t in written] == [(t.key_values(), t.rows) for t in expected]
+    assert written.rows_written == 22  # load: 6 + 6 + 1 points, idle: 4 + 4 + 1
+    copied = db.query('from(bucket: "copy") |> range(start: 0)', now=NOW)
+    assert sorted(row for t in copied for row in t.rows) == sorted(row for t in expected for row in t.rows)

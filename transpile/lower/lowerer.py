@@ -80,6 +80,11 @@ class Lowerer:
         out = rel.with_columns({c.label: rel.ref(c.label) for c in to.input.schema.columns})
         for i, (_, value) in enumerate(to.field_fn or ()):
             out.columns[f"__field_{i}"] = scalar_sql(rel, value)
+        # The row order columns too: when the to() is the result, its rows are read back
+        # from what was written, in this order (runtime/execute.py).
+        for label, _ in to.input.order.items:
+            if label in rel.columns and label not in out.columns:
+                out.columns[label] = rel.ref(label)
         marker = marker_of(to.input)
         if to.input.may_have_empty and marker in rel.columns:
             out.where.append(exp.Not(this=exp.Is(this=rel.ref(marker), expression=exp.Null())))
