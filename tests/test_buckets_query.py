@@ -120,3 +120,20 @@ def test_pivot_of_fields_read_from_a_bucket(db):
     assert "used_percent" in table.labels and "_value" not in table.labels
     values = [row[table.index("used_percent")] for row in table.rows]
     assert values == pytest.approx([i / 10 for i in range(354, 360)])
+
+
+def test_pivot_of_fields_of_mixed_types_gives_one_row_per_time(db):
+    # `used` is an integer field and `used_percent` a float one: pivot sees both type
+    # groups at once (analyze/variants.py) and puts them side by side with their own types.
+    script = '''from(bucket: "telegraf/default")
+  |> range(start: -1m)
+  |> filter(fn: (r) => r._measurement == "mem" and r.host == "myHost")
+  |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
+  |> map(fn: (r) => ({r with ratio: float(v: r.used) / r.used_percent}))'''
+    result = db.query(script, now=T0 + HOUR)
+    (table,) = list(result)
+    rows = [dict(zip(table.labels, row)) for row in table.rows]
+    assert [r["used"] for r in rows] == list(range(354, 360))
+    assert [r["used_percent"] for r in rows] == pytest.approx([i / 10 for i in range(354, 360)])
+    assert [r["ratio"] for r in rows] == pytest.approx([10.0] * 6)
+    assert all(isinstance(r["used"], int) for r in rows)

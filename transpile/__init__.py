@@ -63,15 +63,37 @@ def compile(source: str, now: int | str | None = None, filename: str = "<stdin>"
         return program, [(r.name, _optimized(r.node)) for r in program.results]
 
     first = evaluate({})
+    partitions = _type_partitions([node for _, node in first[1]])
+    if len(partitions) > 1:
+        merged = _evaluate_all_choices(evaluate, partitions)
+        if merged is not None:
+            program, results = merged
+            _check_writes([node for _, node in results])
+            compiled = [Lowerer().lower_result(name, node) for name, node in results]
+            return Compiled(compiled, program.options, program.now)
     initial = {source.site: source.source_choice for source in _sources([node for _, node in first[1]])}
     compiled = []
-    for types in _type_partitions([node for _, node in first[1]]):
+    for types in partitions:
         # The first evaluation serves the partition whose choices it already made.
         same = all(initial.get(site) == choice for site, choice in types.items())
         program, results = first if same else evaluate(types)
         _check_writes([node for _, node in results])
         compiled += [Lowerer().lower_result(name, node) for name, node in results]
     return Compiled(compiled, program.options, program.now)
+
+
+def _evaluate_all_choices(evaluate, partitions: list[dict]):
+    """The program evaluated once with its mixed-type source in all its type groups at
+    once (analyze/variants.py), or None when some step needs them compiled apart."""
+    from .analyze.variants import AllChoices, NeedsSplit
+
+    site = next(site for site in partitions[0] if partitions[0][site] != partitions[1].get(site))
+    types = dict(partitions[0])
+    types[site] = AllChoices(tuple(p[site] for p in partitions))
+    try:
+        return evaluate(types)
+    except NeedsSplit:
+        return None
 
 
 def _optimized(node):

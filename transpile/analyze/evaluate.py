@@ -16,6 +16,7 @@ from ..values import Regex, Time, UInt
 from . import operators
 from .objects import Builtin, Closure, FluxDict, Located, Package, Record, RowRecord, RowValue, Stream
 from .scope import Scope
+from .variants import AllChoices, NeedsSplit, StreamVariants, map_call, merges_variants
 
 
 class ReturnSignal(Exception):
@@ -75,6 +76,7 @@ class Evaluator:
         # The `_value` type chosen for each from() call, by call order (see transpile.compile).
         self.source_types = dict(source_types or {})
         self.source_sites = 0
+        self.mapping_variants = 0  # > 0 while a builtin is applied to each variant of a stream
         # (record, extra arguments) of the row functions being evaluated, outermost first.
         self.row_records: list = []
         self.options: dict = {}
@@ -110,6 +112,8 @@ class Evaluator:
             if isinstance(stmt, ast.TestCaseStatement):
                 continue
             value = self.statement(stmt, scope)
+            if isinstance(value, StreamVariants):
+                raise NeedsSplit()
             if isinstance(stmt, ast.ExpressionStatement) and isinstance(value, Stream):
                 streams.append((value, stmt.span))
         for value, span in streams:
@@ -144,11 +148,19 @@ class Evaluator:
         self.loaded[path] = Package(path, members)
         return self.loaded[path]
 
-    def next_source_site(self) -> int:
+    def next_source_site(self, all_choices: bool = False) -> int:
+        """Number a source that may be compiled several ways. A source that can give all
+        its type groups at once says so with `all_choices` (see analyze/variants.py)."""
         self.source_sites += 1
+        if self.mapping_variants:
+            raise NeedsSplit()  # the sources would be numbered unlike the first evaluation
+        if isinstance(self.source_types.get(self.source_sites), AllChoices) and not all_choices:
+            raise NeedsSplit()
         return self.source_sites
 
     def add_result(self, name: str, node: PlanNode, span) -> None:
+        if self.mapping_variants:
+            raise NeedsSplit()  # one result per type group: compile once per group
         if any(r.name == name for r in self.results):
             raise FluxSemanticError(f"result name {name!r} is used twice; give each yield its own name", span)
         self.results.append(Yield(name, node, span))
@@ -449,6 +461,12 @@ class Evaluator:
             raise FluxSemanticError(f"missing required argument {missing[0]!r} in call to {fn.name}()", span)
         ctx = CallContext(self, fn.name, span, spans)
         py_kwargs = {_py_name(fn.impl, k): v for k, v in kwargs.items()}
+        if not merges_variants(fn.impl) and any(isinstance(v, StreamVariants) for v in py_kwargs.values()):
+            self.mapping_variants += 1
+            try:
+                return map_call(lambda **args: fn.impl(ctx, **args), py_kwargs)
+            finally:
+                self.mapping_variants -= 1
         return fn.impl(ctx, **py_kwargs)
 
     def call_scalar(self, fn, args: dict, span):

@@ -9,6 +9,7 @@ their plan nodes and SQL. Joins live in functions/join.py.
 from __future__ import annotations
 
 from ..analyze.objects import Record, RowValue, Stream
+from ..analyze.variants import NeedsSplit, StreamVariants
 from ..plan import Group
 from ..plan.domains import column_rows, column_values, label_of
 from ..plan.reshape import (
@@ -18,6 +19,7 @@ from ..plan.reshape import (
     KeyValues,
     Mode,
     Pivot,
+    PivotVariants,
     RowSelect,
     Unpivot,
 )
@@ -52,8 +54,11 @@ def pivot(ctx, tables, rowKey, columnKey, valueColumn):
     """pivot(rowKey, columnKey, valueColumn): https://docs.influxdata.com/flux/v0/stdlib/universe/pivot/
 
     The new columns come from the values the column-key columns can take, known at compile
-    time from the plan's sources (see plan/domains.py for why and how).
+    time from the plan's sources (see plan/domains.py for why and how). A stream held as
+    type variants (fields of mixed types) is pivoted as one: see analyze/variants.py.
     """
+    if isinstance(tables, StreamVariants):
+        return _pivot_variants(ctx, tables, rowKey, columnKey, valueColumn)
     node = stream_of(ctx, tables)
     row_key = string_list(ctx, rowKey, "rowKey")
     column_key = string_list(ctx, columnKey, "columnKey")
@@ -81,12 +86,36 @@ def pivot(ctx, tables, rowKey, columnKey, valueColumn):
     return Stream(Pivot(node, row_key, column_key, valueColumn, new_columns))
 
 
+def _pivot_variants(ctx, variants: StreamVariants, rowKey, columnKey, valueColumn) -> Stream:
+    """One pivot over every type variant: each variant names the columns it supplies."""
+    pivots = [pivot(ctx, stream, rowKey, columnKey, valueColumn).node for stream in variants.streams]
+    pivots = [p for p in pivots if p.new_columns] or pivots[:1]
+    if len(pivots) == 1:
+        return Stream(pivots[0])
+    kept = {(p.schema.columns[: len(p.schema.columns) - len(p.new_columns)], p.schema.key) for p in pivots}
+    if len(kept) > 1:
+        raise NeedsSplit()  # the variants differ beyond the pivoted values: compile them apart
+    seen: dict = {}
+    for p in pivots:
+        for label, _ in p.new_columns:
+            if label in seen:
+                raise ctx.error(f"column {label!r} would hold values of two types", "columnKey")
+            seen[label] = p
+    return Stream(PivotVariants(tuple(pivots)))
+
+
+pivot.merges_variants = True
+
+
 def _fields_as_cols(ctx, tables):
     """fieldsAsCols(): pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value").
 
     https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/schema/fieldsascols/
     """
     return pivot(ctx, tables, ["_time"], ["_field"], "_value")
+
+
+_fields_as_cols.merges_variants = True
 
 
 _FIELDS_KNOWN = "the _field values must be knowable at compile time, as for pivot"

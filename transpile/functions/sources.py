@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..analyze.objects import Record, Stream
+from ..analyze.variants import AllChoices, StreamVariants
 from ..analyze.operators import describe, type_of_constant
 from ..plan import Literal
 from ..tables import Column, Table
@@ -43,9 +44,15 @@ def csv_from(ctx, csv=None, file=None, mode="annotations"):
     groups = _type_groups(tables)
     if len(groups) == 1:
         return Stream(Literal(tuple(tables), flux_name="csv"))
-    site = ctx.evaluator.next_source_site()
-    choice = ctx.evaluator.source_types.get(site, 0)
-    return Stream(Literal(tuple(groups[choice]), flux_name="csv", site=site, choice=choice, alternatives=len(groups)))
+    site = ctx.evaluator.next_source_site(all_choices=True)
+
+    def group(choice: int) -> Stream:
+        return Stream(Literal(tuple(groups[choice]), flux_name="csv", site=site, choice=choice, alternatives=len(groups)))
+
+    wanted = ctx.evaluator.source_types.get(site, 0)
+    if isinstance(wanted, AllChoices):
+        return StreamVariants(site, tuple(group(choice) for choice in wanted.choices))
+    return group(wanted)
 
 
 def _type_groups(tables: list) -> list[list]:

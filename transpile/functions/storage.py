@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Record, RowRecord, Stream
 from ..analyze.operators import to_scalar
+from ..analyze.variants import AllChoices, StreamVariants
 from ..plan.storage import From, To
 from ..types import FluxType
 from .registry import flux_function
@@ -26,9 +27,11 @@ def from_(ctx, bucket=None, bucketID=None, org=None, orgID=None, host=None, toke
         names = catalog.buckets()
         listing = ", ".join(repr(n) for n in names) if names else "none"
         raise ctx.error(f"bucket {bucket!r} not found (buckets: {listing})", "bucket")
-    site = ctx.evaluator.next_source_site()
-    value_type = ctx.evaluator.source_types.get(site) or FluxType.FLOAT
-    return Stream(From(found, value_type, site))
+    site = ctx.evaluator.next_source_site(all_choices=True)
+    wanted = ctx.evaluator.source_types.get(site) or FluxType.FLOAT
+    if isinstance(wanted, AllChoices):
+        return StreamVariants(site, tuple(Stream(From(found, t, site)) for t in wanted.choices))
+    return Stream(From(found, wanted, site))
 
 
 @flux_function("universe")

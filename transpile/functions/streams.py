@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Closure, RowRecord, RowValue, Stream, Builtin, Record
 from ..analyze.operators import describe, scalar_type, to_scalar
+from ..analyze.variants import NeedsSplit, StreamVariants
 from ..plan import PlanNode, Project, Schema
 from ..scalar import Col, Scalar
 from ..types import FluxType
@@ -10,6 +11,8 @@ from ..values import Duration, Time
 
 
 def stream_of(ctx, value, arg: str = "tables") -> PlanNode:
+    if isinstance(value, StreamVariants):
+        raise NeedsSplit()  # e.g. one side of a join: compile each type group apart
     if not isinstance(value, Stream):
         raise ctx.error(f"expected a stream of tables, got {describe(value)}", arg)
     return value.node

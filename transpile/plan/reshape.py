@@ -58,6 +58,48 @@ class Pivot(KeepsTables, _OneInput):
 
 
 @dataclass(frozen=True)
+class PivotVariants(PlanNode):
+    """pivot() of a stream held as type variants (analyze/variants.py): each variant is
+    the same stream over one type group of its source. `pivots` are the per-variant
+    pivots, each naming only the columns its variant supplies; the result is one pivot,
+    whose rows join the columns of every variant (same semantics as `Pivot`).
+    """
+
+    pivots: tuple[Pivot, ...]
+    flux_name: str = "pivot"
+
+    @property
+    def inputs(self):
+        return tuple(p.input for p in self.pivots)
+
+    @property
+    def may_have_empty(self) -> bool:
+        return any(p.may_have_empty for p in self.pivots)
+
+    @property
+    def tables_in_key_order(self) -> bool:
+        return all(p.tables_in_key_order for p in self.pivots)
+
+    @property
+    def table_position(self) -> str | None:
+        return None
+
+    @property
+    def bounds(self):
+        return self.pivots[0].bounds
+
+    @cached_property
+    def schema(self) -> Schema:
+        first = self.pivots[0].schema
+        new = tuple(c for p in self.pivots for c in p.schema.columns[len(p.schema.columns) - len(p.new_columns):])
+        return Schema(first.columns[: len(first.columns) - len(self.pivots[0].new_columns)] + new, first.key)
+
+    @property
+    def order(self) -> OrderBy:
+        return self.pivots[0].order
+
+
+@dataclass(frozen=True)
 class ColumnLabels(KeepsTables, _OneInput):
     """`keys()` / `columns()`: per table, one row per label (group key labels, or all
     column labels) in the column `column`; the group key columns are kept.
