@@ -273,7 +273,10 @@ def quantile(ctx, tables, q, column="_value", method="estimate_tdigest", compres
     if method == "exact_selector":
         node = stream_of(ctx, tables)
         return Stream(Selector(node, "quantile", column, (("q", q),)))
-    return _aggregate(ctx, tables, "quantile", column, FluxType.FLOAT, q=q, method=method)
+    if not isinstance(compression, (int, float)) or isinstance(compression, bool):
+        raise ctx.error("compression must be a float", "compression")
+    # estimate_tdigest: the estimate of Flux's t-digest with this compression (lower/tdigest.py).
+    return _aggregate(ctx, tables, "quantile", column, FluxType.FLOAT, q=q, method=method, compression=float(compression))
 
 
 @flux_function("universe")

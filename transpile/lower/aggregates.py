@@ -6,6 +6,7 @@ aligned to the Unix epoch (Flux's windows are, DuckDB's default origin is not).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from sqlglot import exp
@@ -17,37 +18,65 @@ from ..values import Duration
 from . import sql
 from .lowerer import SEQ, Lowerer, key_partition, lowers, marker_of, order_sql
 from .relation import Relation
+from .tdigest import tdigest_quantile
 
-# name -> (column SQL, Flux type of the column, params) -> SQL aggregate
-AGGREGATES: dict[str, Callable] = {
-    # Flux's count() counts rows, null values included
-    # (https://docs.influxdata.com/flux/v0/stdlib/universe/count/); lower_aggregate passes the
-    # row marker (NULL only on empty-table placeholders) instead of the value column.
-    "count": lambda c, t, prm: sql.func("count", c),
-    "sum": lambda c, t, prm: sql.cast(sql.func("sum", c), t),
-    "mean": lambda c, t, prm: sql.func("avg", c),
-    "median": lambda c, t, prm: sql.func("quantile_cont", c, sql.number(0.5)),
-    "spread": lambda c, t, prm: exp.Sub(this=sql.func("max", c), expression=sql.func("min", c.copy())),
-    "stddev": lambda c, t, prm: sql.func("stddev_pop" if prm.get("mode") == "population" else "stddev_samp", c),
+@dataclass(frozen=True)
+class AggregateInput:
+    """What an aggregate builder sees of one table: the aggregated column, its Flux type,
+    the call's constant arguments, and the table's rows in order."""
+
+    value: exp.Expression
+    type: FluxType | None
+    params: dict
+    rows: exp.Expression  # non-NULL on every real row (NULL on empty-table placeholders)
+    order: list  # ORDER BY items of the table's rows
+
+    def ref(self) -> exp.Expression:
+        return self.value.copy()
+
+
+def _skew(a: AggregateInput) -> exp.Expression:
     # Flux's skew is the population skewness; DuckDB's skewness() is the sample-adjusted one
     # (times sqrt(n(n-1)) / (n-2)), so undo that factor.
-    "skew": lambda c, t, prm: exp.Div(
-        this=exp.Mul(this=sql.func("skewness", c), expression=exp.Paren(this=exp.Sub(this=sql.func("count", c.copy()), expression=sql.number(2)))),
-        expression=sql.func("sqrt", exp.Mul(this=sql.func("count", c.copy()), expression=exp.Paren(this=exp.Sub(this=sql.func("count", c.copy()), expression=sql.number(1))))),
-        typed=False, safe=False),
-    "distinct_count": lambda c, t, prm: sql.func("count", exp.Distinct(expressions=[c])),
+    n = lambda: sql.func("count", a.ref())  # noqa: E731
+    return exp.Div(
+        this=exp.Mul(this=sql.func("skewness", a.ref()), expression=exp.Paren(this=exp.Sub(this=n(), expression=sql.number(2)))),
+        expression=sql.func("sqrt", exp.Mul(this=n(), expression=exp.Paren(this=exp.Sub(this=n(), expression=sql.number(1))))),
+        typed=False, safe=False)
+
+
+def _quantile(a: AggregateInput) -> exp.Expression:
+    """quantile()/median(): the t-digest estimate (Flux's default method), or exact_mean:
+    interpolation between the two values around the quantile."""
+    q = float(a.params["q"])
+    if a.params.get("method", "estimate_tdigest") == "exact_mean":
+        return sql.func("quantile_cont", a.ref(), sql.number(q))
+    return tdigest_quantile(values_in_order(a), q, float(a.params.get("compression", 0.0)))
+
+
+def values_in_order(a: AggregateInput) -> exp.Expression:
+    """The table's non-null, non-NaN values as a LIST of DOUBLE, in row order."""
+    value = sql.cast(a.ref(), FluxType.FLOAT)
+    collected = exp.ArrayAgg(this=exp.Order(this=value, expressions=a.order) if a.order else value)
+    x = exp.to_identifier("__x")
+    keep = exp.And(this=exp.Not(this=exp.Is(this=exp.column(x.copy()), expression=exp.Null())),
+                   expression=exp.Not(this=sql.func("isnan", exp.column(x.copy()))))
+    return sql.func("list_filter", collected, exp.Lambda(this=keep, expressions=[x]))
+
+
+# name -> builder of the SQL aggregate from an AggregateInput
+AGGREGATES: dict[str, Callable[[AggregateInput], exp.Expression]] = {
+    # Flux's count() counts rows, null values included
+    # (https://docs.influxdata.com/flux/v0/stdlib/universe/count/).
+    "count": lambda a: sql.func("count", a.rows.copy()),
+    "sum": lambda a: sql.cast(sql.func("sum", a.ref()), a.type),
+    "mean": lambda a: sql.func("avg", a.ref()),
+    "spread": lambda a: exp.Sub(this=sql.func("max", a.ref()), expression=sql.func("min", a.ref())),
+    "stddev": lambda a: sql.func("stddev_pop" if a.params.get("mode") == "population" else "stddev_samp", a.ref()),
+    "skew": _skew,
+    "distinct_count": lambda a: sql.func("count", exp.Distinct(expressions=[a.ref()])),
+    "quantile": _quantile,
 }
-
-
-def _quantile(c, t, prm):
-    q = sql.number(float(prm["q"]))
-    method = prm.get("method", "estimate_tdigest")
-    if method == "exact_selector":
-        return sql.func("quantile_disc", c, q)
-    return sql.func("quantile_cont", c, q)
-
-
-AGGREGATES["quantile"] = _quantile
 
 
 @lowers(p.Aggregate)
@@ -57,9 +86,8 @@ def lower_aggregate(lw: Lowerer, node: p.Aggregate) -> Relation:
     build = AGGREGATES.get(node.function)
     if build is None:
         raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
-    in_type = node.input.schema.type_of(node.column)
-    counted = rel.ref(node.column) if node.function != "count" else rows_present(rel, node.input)
-    value = build(counted, in_type, dict(node.params))
+    value = build(AggregateInput(rel.ref(node.column), node.input.schema.type_of(node.column), dict(node.params),
+                                 rows_present(rel, node.input), order_sql(rel, node.input)))
     columns = {k: rel.ref(k) for k in node.schema.key}
     columns[node.column] = value
     columns[SEQ] = table_order(rel, node)
