@@ -104,6 +104,9 @@ def lower_range(lw: Lowerer, node: p.Range) -> Relation:
         expression=exp.LT(this=time.copy(), expression=sql.time_literal(node.stop)),
     )
     columns = {"_start": sql.time_literal(node.start), "_stop": sql.time_literal(node.stop)}
+    if node.clamps_key:
+        columns = {"_start": sql.func("greatest", rel.ref("_start"), columns["_start"]),
+                   "_stop": sql.func("least", rel.ref("_stop"), columns["_stop"])}
     columns.update({k: v for k, v in rel.columns.items() if k not in ("_start", "_stop")})
     if node.may_have_empty:
         out = keep_empty_tables(lw, rel.with_columns(columns), node, passes, marker_of(node.input))

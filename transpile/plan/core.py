@@ -191,8 +191,20 @@ class Range(Unary, PlanNode):
         return Schema(bounds + rest, key)
 
     @property
+    def clamps_key(self) -> bool:
+        """True when the input's tables already carry _start/_stop in their key: range()
+        then narrows them to its bounds instead of replacing them ("each input table's
+        group key value is modified to fit within the time bounds",
+        https://docs.influxdata.com/flux/v0/stdlib/universe/range/)."""
+        key = self.input.schema.key
+        return "_start" in key and "_stop" in key
+
+    @property
     def bounds(self):  # type: ignore[override]
-        return (self.start, self.stop)
+        outer = self.input.bounds if self.clamps_key else None
+        if outer is None:
+            return (self.start, self.stop)
+        return (max(self.start, outer[0]), min(self.stop, outer[1]))
 
 
 @dataclass(frozen=True)
