@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analyze.objects import Record, RowRecord, RowValue, Stream
+from ..analyze.variants import StreamVariants
 from ..plan import Filter
 from ..plan.geo import LineString, TotalDistance
 from ..scalar import Call, Col, Lit
@@ -528,14 +529,21 @@ def _member(ctx, name: str):
 def filterRows(ctx, tables, region, minSize=24, maxSize=-1, level=-1, s2cellIDLevel=-1, strict=True):
     """https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/filterrows/ : gridFilter, then
     toRows() unless lat is already a column, then strictFilter() when strict."""
-    rows = gridFilter(ctx, tables, region, minSize, maxSize, level, s2cellIDLevel)
-    if not rows.node.schema.has("lat"):
+    grid_args = {"region": region, "minSize": minSize, "maxSize": maxSize, "level": level, "s2cellIDLevel": s2cellIDLevel}
+    # Called through the evaluator, so a stream of fields of mixed types (type variants,
+    # analyze/variants.py) is filtered variant by variant and toRows() pivots them as one.
+    rows = ctx.call(_member(ctx, "gridFilter"), grid_args, pipe=tables)
+    first = rows.streams[0] if isinstance(rows, StreamVariants) else rows
+    if not first.node.schema.has("lat"):
         rows = ctx.call(_member(ctx, "toRows"), {}, pipe=rows)
     if strict is True:
         rows = ctx.call(_member(ctx, "strictFilter"), {"region": region}, pipe=rows)
     elif strict is not False:
         raise ctx.error("strict must be a bool", "strict")
     return rows
+
+
+filterRows.merges_variants = True
 
 
 def _needs(ctx, node, *columns):

@@ -38,7 +38,9 @@ class Pivot(KeepsTables, _OneInput):
     value_column: str
     new_columns: tuple[tuple[str, tuple], ...]
     flux_name: str = "pivot"
-
+    # Flux's pivot builds its output tables in a cache sorted by group key and emits them
+    # in that order.
+    tables_in_key_order = True
 
     @cached_property
     def schema(self) -> Schema:
@@ -76,9 +78,7 @@ class PivotVariants(PlanNode):
     def may_have_empty(self) -> bool:
         return any(p.may_have_empty for p in self.pivots)
 
-    @property
-    def tables_in_key_order(self) -> bool:
-        return all(p.tables_in_key_order for p in self.pivots)
+    tables_in_key_order = True  # as Pivot
 
     @property
     def table_position(self) -> str | None:
