@@ -223,3 +223,28 @@ def test_quantile_of_integers_is_a_float():
 def test_bad_compression_is_one_line_with_position():
     message = error_of('import "array"\narray.from(rows: [{_value: 1.0}]) |> median(compression: "high")')
     assert message.count("\n") == 0 and message.startswith("2:") and "compression" in message
+
+
+# ---------------------------------------------------------------- windows on a local wall clock
+
+
+def test_zone_transitions_are_found_to_the_second():
+    from transpile.lower.wallclock import transitions
+
+    sydney_2017 = transitions("Australia/Sydney", 1483228800, 1514764800)
+    assert sydney_2017 == ((1491062400, 39600, 36000), (1506787200, 36000, 39600))
+    assert transitions("UTC", 0, 10**9) == ()
+
+
+def test_daily_windows_follow_local_days_across_dst():
+    # Hourly points over 2021-03-13..15 in New York: the 14th (spring forward) has 23 hours.
+    rows = ", ".join(f"{{_time: time(v: {1615611600 + 3600 * i} * 1000000000), _value: 1.0}}" for i in range(71))
+    flux = f"""
+import "array"
+import "timezone"
+array.from(rows: [{rows}])
+    |> range(start: 2021-03-13T05:00:00Z, stop: 2021-03-16T04:00:00Z)
+    |> aggregateWindow(every: 1d, fn: count, location: timezone.location(name: "America/New_York"), timeSrc: "_start")
+"""
+    (_, got), = run(flux)
+    assert [r["_value"] for r in got] == [24, 23, 24]

@@ -19,6 +19,7 @@ from . import sql
 from .lowerer import SEQ, Lowerer, key_partition, lowers, marker_of, order_sql
 from .relation import Relation
 from .tdigest import tdigest_quantile
+from .wallclock import from_local, to_local
 
 @dataclass(frozen=True)
 class AggregateInput:
@@ -146,11 +147,13 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.W
     w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
     if in_nanoseconds(window):
         w = _time_ns(sql.col("__window", "grid"))
-    elif window.location != "UTC":
-        w = from_local(sql.col("__window", "grid"), window.location)
+    if window.location != "UTC" and not in_nanoseconds(window):
+        w, w_stop = local_bounds_of_wall(window, sql.col("__window", "grid"))
+    else:
+        w_stop = window_stop(window, w.copy())
     grid_cols = {k: sql.col(k, "tables") for k in others}
     grid_cols[start_col] = sql.func("greatest", w, sql.time_literal(bounds[0]))
-    grid_cols[stop_col] = sql.func("least", window_stop(window, w.copy()), sql.time_literal(bounds[1]))
+    grid_cols[stop_col] = sql.func("least", w_stop, sql.time_literal(bounds[1]))
     grid = exp.select(*[sql.alias(e, k) for k, e in grid_cols.items()])
     if tables is not None:
         grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))))
@@ -279,17 +282,6 @@ def add_duration(t: exp.Expression, d: Duration) -> exp.Expression:
     return exp.Add(this=t, expression=duration_sql(d))
 
 
-def to_local(t: exp.Expression, zone: str) -> exp.Expression:
-    """The wall clock of instant `t` in `zone` (a TIMESTAMP, microseconds)."""
-    return sql.func("timezone", exp.Literal.string(zone), exp.Cast(this=t, to=exp.DataType.build("TIMESTAMPTZ")))
-
-
-def from_local(local: exp.Expression, zone: str) -> exp.Expression:
-    """The instant (TIMESTAMP_NS) at wall clock `local` in `zone`; epoch_ns keeps it
-    independent of the session's time zone."""
-    return sql.func("make_timestamp_ns", sql.func("epoch_ns", sql.func("timezone", exp.Literal.string(zone), local)))
-
-
 def in_nanoseconds(window: p.Window) -> bool:
     """True for fixed UTC windows finer than DuckDB's microsecond INTERVALs: those are
     computed exactly on epoch nanoseconds instead."""
@@ -311,7 +303,7 @@ def window_stop(window: p.Window, start: exp.Expression) -> exp.Expression:
         return _time_ns(exp.Add(this=_ns(start), expression=sql.number(window.period.nanoseconds)))
     if window.location == "UTC":
         return add_duration(start, window.period)
-    return from_local(add_duration(to_local(start, window.location), window.period), window.location)
+    return local_bounds(window, to_local(start, window.location))[1]
 
 
 EPOCH = sql.cast(exp.Literal.string("1970-01-01"), FluxType.TIME)
@@ -330,7 +322,19 @@ def window_start(window: p.Window, t: exp.Expression) -> exp.Expression:
     origin = EPOCH.copy() if window.offset.is_zero else add_duration(EPOCH.copy(), window.offset)
     if window.location == "UTC":
         return sql.cast(sql.func("time_bucket", duration_sql(window.every), t, origin), FluxType.TIME)
-    return from_local(local_window_start(window, to_local(t, window.location)), window.location)
+    return local_bounds(window, to_local(t, window.location))[0]
+
+
+def local_bounds(window: p.Window, local: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    """(start, stop) instants of the window holding wall-clock time `local`: both counted
+    on the wall clock from the window's wall-clock start, then read as instants."""
+    return local_bounds_of_wall(window, local_window_start(window, local))
+
+
+def local_bounds_of_wall(window: p.Window, wall: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+    """(start, stop) instants of the window starting at wall-clock time `wall`."""
+    stop = add_duration(wall.copy(), window.period)
+    return from_local(wall, window.location, window.bounds), from_local(stop, window.location, window.bounds)
 
 
 def local_window_start(window: p.Window, local: exp.Expression) -> exp.Expression:
@@ -354,8 +358,11 @@ def lower_window(lw: Lowerer, node: p.Window) -> Relation:
     if node.period != node.every:
         raise FluxUnsupportedError("window(period:) different from every is not supported yet")
     t = rel.ref(node.time_column)
-    start = window_start(node, t)
-    stop = window_stop(node, start.copy())
+    if node.location != "UTC" and not in_nanoseconds(node):
+        start, stop = local_bounds(node, to_local(t, node.location))
+    else:
+        start = window_start(node, t)
+        stop = window_stop(node, start.copy())
     columns = dict(rel.columns)
     if node.input.schema.has(node.start_column) and node.input.schema.has(node.stop_column):
         start = sql.func("greatest", start, rel.ref(node.start_column))
