@@ -68,10 +68,10 @@ class Lowerer:
             final.where.append(exp.Not(this=exp.Is(this=rel.ref(marker), expression=exp.Null())))
         select = final.to_select()
         order = [sql.ordered(rel.ref(k)) for k in schema.key if not _is_constant(rel.ref(k))]
-        order += [sql.ordered(rel.ref(c), desc) for c, desc in node.order.items
+        order += [sql.ordered(sort_key(rel.ref(c)), desc) for c, desc in node.order.items
                   if c in rel.columns and not _is_constant(rel.ref(c))]
         if order:
-            select = select.order_by(*order)
+            select = select.order_by(*distinct_order(order))
         writes = [(to, self._write_select(to, rel_)) for to, rel_ in self.writes]
         return LoweredResult(name, self.ctes.attach(select), node, writes)
 
@@ -172,8 +172,27 @@ def order_sql(rel: Relation, node: p.PlanNode, reverse: bool = False) -> list:
     items = []
     for c, desc in node.order.items:
         if c in rel.columns and not _is_constant(rel.ref(c)):
-            items.append(sql.ordered(rel.ref(c), desc != reverse))
-    return items
+            items.append(sql.ordered(sort_key(rel.ref(c)), desc != reverse))
+    return distinct_order(items)
+
+
+def distinct_order(items: list) -> list:
+    """ORDER BY items without repeats (a later item sorting by the same value decides nothing)."""
+    seen, out = [], []
+    for item in items:
+        if not any(item.this == e for e in seen):
+            seen.append(item.this)
+            out.append(item)
+    return out
+
+
+def sort_key(e: exp.Expression) -> exp.Expression:
+    """What to sort by for `e`: a time column itself rather than its epoch_ns() (the
+    `__seq` of a scan), which orders the same and lets DuckDB sort the raw column."""
+    if isinstance(e, exp.Anonymous) and e.name.lower() == "epoch_ns" and len(e.expressions) == 1 \
+            and isinstance(e.expressions[0], exp.Column):
+        return e.expressions[0]
+    return e
 
 
 def hidden(rel: Relation, node: p.PlanNode) -> dict:
