@@ -20,6 +20,7 @@ import numpy as np
 
 from transpile.types import FluxType
 
+from .appender import SeriesIds
 from .line_protocol import LineError, parse_line
 from .scanner import CAREFUL, FAST, T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT, ScanResult, gather_slots
 
@@ -78,10 +79,10 @@ class ChunkColumns:
 class Decoder:
     """Decodes interned series keys and field sets; remembers them for the whole write."""
 
-    def __init__(self) -> None:
+    def __init__(self, series_ids: SeriesIds) -> None:
         self._series: dict[bytes, tuple[SeriesKey, int] | None] = {}
         self._fieldsets: dict[bytes, FieldSet | None] = {}
-        self._canonical: dict[SeriesKey, int] = {}
+        self._ids = series_ids
         self._last: tuple[list[bytes], dict] | None = None  # the previous chunk's series
 
     def series(self, raw: bytes) -> tuple[SeriesKey, int] | None:
@@ -95,7 +96,7 @@ class Decoder:
         try:
             point = parse_line(raw.decode("utf-8") + " f=0", 1)
             key = SeriesKey(point.measurement, point.tags)
-            found = key, self._canonical.setdefault(key, len(self._canonical))
+            found = key, self._ids.id(key.measurement, key.tags)
         except (LineError, UnicodeDecodeError):
             found = None
         self._series[raw] = found

@@ -3,7 +3,9 @@ whatever the size of the input. Owns nothing else."""
 from __future__ import annotations
 
 import io
+import mmap
 import os
+import stat
 from typing import BinaryIO, Iterator
 
 CHUNK_BYTES = 32 << 20
@@ -26,13 +28,15 @@ def open_input(data: "str | bytes | os.PathLike | BinaryIO") -> tuple[BinaryIO, 
 
 def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator["bytes | memoryview"]:
     """Chunks of whole lines: each ends with a newline, except perhaps the last. A chunk
-    may be a memoryview: the partial line at the end of a read is not copied but read
-    again (seek back) when the stream allows it."""
+    may be a memoryview. A regular file is memory-mapped and an in-memory stream read in
+    place, so that no chunk is copied; other streams are read."""
     chunk_bytes = chunk_bytes or CHUNK_BYTES
-    try:
-        seekable = stream.seekable()
-    except (AttributeError, ValueError):
-        seekable = False
+    whole = _in_place(stream)
+    if whole is not None:
+        buffer, start = whole
+        yield from _buffer_chunks(buffer, start, chunk_bytes)
+        stream.seek(0, io.SEEK_END)  # as if read
+        return
     pending = b""
     while True:
         data = stream.read(chunk_bytes)
@@ -46,12 +50,45 @@ def read_chunks(stream: BinaryIO, chunk_bytes: int | None = None) -> Iterator["b
         if cut < 0:
             pending = data  # a line longer than a chunk: read on
             continue
-        rest = len(data) - cut - 1
-        if not rest:
+        if cut + 1 == len(data):
             yield data
-        elif seekable:
-            stream.seek(-rest, io.SEEK_CUR)
-            yield memoryview(data)[: cut + 1]
         else:
             pending = data[cut + 1:]
             yield memoryview(data)[: cut + 1]
+
+
+def _in_place(stream: BinaryIO):
+    """(buffer with rfind/find and slicing, start offset) for a regular file or a BytesIO;
+    None for other streams."""
+    if isinstance(stream, io.BytesIO):
+        return stream.getvalue(), stream.tell()  # no copy in CPython
+    try:
+        fileno = stream.fileno()
+        if not stat.S_ISREG(os.fstat(fileno).st_mode):
+            return None
+        start = stream.tell()
+        size = os.fstat(fileno).st_size
+        if size <= start:
+            return None
+        return mmap.mmap(fileno, 0, access=mmap.ACCESS_READ), start
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
+def _buffer_chunks(buffer, start: int, chunk_bytes: int) -> Iterator[memoryview]:
+    view = memoryview(buffer)
+    size = len(buffer)
+    pos = start
+    while pos < size:
+        end = pos + chunk_bytes
+        if end >= size:
+            end = size
+        else:
+            cut = buffer.rfind(b"\n", pos, end)
+            if cut < 0:  # a line longer than a chunk
+                cut = buffer.find(b"\n", end)
+                if cut < 0:
+                    cut = size - 1
+            end = cut + 1
+        yield view[pos:end]
+        pos = end

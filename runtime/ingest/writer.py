@@ -14,10 +14,8 @@ threads while this one is written. It does no parsing of its own and no DDL (tha
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import tempfile
+import gc
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
@@ -29,6 +27,7 @@ from runtime import storage
 from transpile.storage_layout import BucketCatalog, MeasurementLayout
 from transpile.types import FluxType
 
+from .appender import Appender, SeriesIds
 from .line_protocol import PRECISION_NS, LineError, Point, parse_line
 
 MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
@@ -37,6 +36,8 @@ MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
 WRITE_MEMORY_LIMIT = "512MB"
 # A chunk is scanned in this many pieces at once (one per core of the target machine).
 SCAN_PIECES = 2
+# Chunks read and scanned ahead of the one being written (memory: about 3x a chunk each).
+SCAN_AHEAD = 3
 # Chunks smaller than this go to the reference parser alone.
 SMALL_CHUNK_BYTES = 1 << 16
 
@@ -92,22 +93,22 @@ def write_line_protocol(
     now_truncated = now - now % unit  # InfluxDB truncates the server time to the precision
 
     def batches(writer: "_BatchWriter") -> Iterator[None]:
-        for data, scan in _scan_ahead(chunks, unit, now_truncated):
-            if scan is None:
+        for data, columns in _scan_ahead(chunks, unit, now_truncated, writer.series_ids):
+            if columns is None:
                 writer.write_lines(data)
             else:
-                writer.write_scanned(data, scan)
+                writer.write_columns(columns)
             if on_chunk is not None:
                 on_chunk(len(data))
             yield
     return _in_transaction(con, bucket, precision, now, skip_bad, batches)
 
 
-def _scan_ahead(chunks: Iterable["bytes | memoryview"], unit: int, now: int):
-    """(chunk, ScanResult or None) per chunk. The next chunk is read and scanned on worker
-    threads (the scanner releases the GIL) while the caller writes this one. Small
-    chunks are left to the reference parser (None): for them, loading the compiled
-    scanner would cost more than it saves."""
+def _scan_ahead(chunks: Iterable["bytes | memoryview"], unit: int, now: int, series_ids: SeriesIds):
+    """(chunk, ChunkColumns or None) per chunk. The next chunk is read, scanned and cut
+    into columns on worker threads (the scanner releases the GIL, and so does DuckDB
+    while the caller writes this one). Small chunks are left to the reference parser
+    (None): for them, loading the compiled scanner would cost more than it saves."""
     chunks = iter(chunks)
     first = next(chunks, None)
     if first is None:
@@ -117,7 +118,10 @@ def _scan_ahead(chunks: Iterable["bytes | memoryview"], unit: int, now: int):
         for data in chunks:
             yield data, None
         return
-    from .scanner import scan_chunk  # numba: imported only when it pays
+    from . import columnar  # numba: imported only when it pays
+    from .scanner import scan_chunk
+
+    decoder = columnar.Decoder(series_ids)  # used by the reader thread only, one chunk at a time
 
     def read_and_scan(data=None):
         if data is None:
@@ -126,15 +130,19 @@ def _scan_ahead(chunks: Iterable["bytes | memoryview"], unit: int, now: int):
                 return None
         if len(data) < SMALL_CHUNK_BYTES:
             return data, None
-        return data, scan_chunk(data, unit, now, pieces_pool, SCAN_PIECES)
+        scan = scan_chunk(data, unit, now, pieces_pool, SCAN_PIECES)
+        return data, columnar.to_columns(scan, data, decoder)
 
     with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=SCAN_PIECES) as pieces_pool:
-        future = reader.submit(read_and_scan, first)
+        ahead = deque([reader.submit(read_and_scan, first)])
+        ahead.extend(reader.submit(read_and_scan) for _ in range(SCAN_AHEAD - 1))
         while True:
-            result = future.result()
+            result = ahead.popleft().result()
             if result is None:
+                for future in ahead:
+                    future.cancel()
                 return
-            future = reader.submit(read_and_scan)
+            ahead.append(reader.submit(read_and_scan))
             yield result
 
 
@@ -156,46 +164,48 @@ def write_points(
 def _in_transaction(con, bucket, precision, now, skip_bad, batches) -> WriteResult:
     if precision not in PRECISION_NS:
         raise ValueError(f"unknown precision {precision!r} (use ns, us, ms or s)")
-    tmpdir = tempfile.mkdtemp(prefix="flux2sql-write-")
+    # A write allocates many short-lived arrays and no reference cycles: the cyclic
+    # collector would only walk the heap again and again.
+    collecting = gc.isenabled()
+    gc.disable()
     memory_limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
     con.execute(f"SET memory_limit = '{WRITE_MEMORY_LIMIT}'")
     con.execute("BEGIN TRANSACTION")
     try:
         catalog = storage.ensure_bucket(con, bucket)
-        writer = _BatchWriter(con, catalog, precision, now, tmpdir, skip_bad)
+        writer = _BatchWriter(con, catalog, precision, now, skip_bad)
         for _ in batches(writer):
             if writer.errors.count and not skip_bad:
                 raise WriteError(writer.errors.kept, writer.errors.count)
+        writer.finish()
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
         con.execute(f"SET memory_limit = '{memory_limit}'")
+        if collecting:
+            gc.enable()
     result = writer.result
     result.skipped, result.skipped_count = writer.errors.kept, writer.errors.count
     return result
 
 
 class _BatchWriter:
-    def __init__(self, con, catalog: BucketCatalog, precision: str, now: int, tmpdir: str, skip_bad: bool):
-        self.con, self.catalog, self.precision, self.tmpdir = con, catalog, precision, tmpdir
+    def __init__(self, con, catalog: BucketCatalog, precision: str, now: int, skip_bad: bool):
+        self.con, self.catalog, self.precision = con, catalog, precision
         self.skip_bad = skip_bad
         self.unit = PRECISION_NS[precision]
         self.now = now - now % self.unit  # InfluxDB truncates the server time to the precision
         self.errors = _Errors()
         self.result = WriteResult()
         self.first_line = 1  # the number of the current chunk's first line
-        self.decoder = None
+        self.series_ids = SeriesIds()
+        self.appender = Appender(con)
 
     # -- line protocol ---------------------------------------------------------------
-    def write_scanned(self, data, scan) -> None:
-        from . import columnar
-
-        if self.decoder is None:
-            self.decoder = columnar.Decoder()
-        chunk = columnar.to_columns(scan, data, self.decoder)
+    def write_columns(self, chunk: "columnar.ChunkColumns") -> None:
+        """A chunk read by the scanner; its odd lines go to the reference parser."""
         points, errors = self._parse_carefully(chunk.careful)
         self.write_batch(chunk, points, errors, chunk.lines)
         self.first_line += chunk.lines
@@ -243,12 +253,14 @@ class _BatchWriter:
         points_by_measurement: dict[str, list[Point]] = {}
         for point in good_points:
             points_by_measurement.setdefault(point.measurement, []).append(point)
-        if good_points:
-            self._load_points(good_points)
         for measurement in list(measurements) + [m for m in points_by_measurement if m not in measurements]:
             self._write_measurement(
                 measurement, measurements.get(measurement), points_by_measurement.get(measurement, []), winners
             )
+
+    def finish(self) -> None:
+        self.appender.flush()
+        self.result.values = self.appender.values
 
     def _field_types(self, measurements: "dict[str, columnar.MeasurementColumns]", points) -> dict[tuple[str, str], FluxType]:
         """The type each (measurement, field) must have: the existing one, else the type of
@@ -298,34 +310,12 @@ class _BatchWriter:
                 return True
         return False
 
-    def _load_points(self, points: list[Point]) -> None:
-        """Table `lp_points`: the points of the careful path, one row per point."""
-        path = os.path.join(self.tmpdir, "points.json")
-        with open(path, "w", encoding="utf-8") as out:
-            for p in points:
-                out.write(json.dumps({
-                    "ln": p.line - self.first_line,
-                    "m": p.measurement,
-                    "t": p.time,
-                    "tags": dict(p.tags),
-                    "fields": {k: _as_text(t, v) for k, t, v in p.fields},
-                }, ensure_ascii=False))
-                out.write("\n")
-        self.con.execute(
-            "CREATE OR REPLACE TEMP TABLE lp_points AS SELECT * FROM read_json(?, format = 'newline_delimited', "
-            "columns = {'ln': 'BIGINT', 'm': 'VARCHAR', 't': 'BIGINT', "
-            "'tags': 'MAP(VARCHAR, VARCHAR)', 'fields': 'MAP(VARCHAR, VARCHAR)'})",
-            [path],
-        )
-
     def _write_measurement(self, measurement: str, columns: "columnar.MeasurementColumns | None",
                            points: list[Point], winners) -> None:
         groups = columns.groups if columns is not None else []
         tag_keys = {k for p in points for k, _ in p.tags}
+        used = np.unique(np.concatenate([g.series for g in groups])) if groups else None
         if groups:
-            used = np.zeros(len(columns.canonical), np.bool_)
-            for group in groups:
-                used[group.series] = True
             tag_keys |= {k for k in columns.tag_keys if any(v is not None for v in columns.tag_values[k][used])}
         field_keys = {k for g in groups for k in g.fieldset.keys} | {k for p in points for k, _, _ in p.fields}
         if not field_keys:
@@ -334,71 +324,53 @@ class _BatchWriter:
             self.con, self.catalog, measurement, tag_keys,
             {k: winners[(measurement, k)] for k in field_keys},
         )
-        tag_table = {layout.tag(k).column: columns.tag_values[k] for k in columns.tag_keys} if groups else {}
-        parts = [
-            storage.ColumnPart(
-                g.times, g.rows, g.series if tag_table else None,
-                {layout.field(k).column: v for k, v in zip(g.fieldset.keys, g.values)},
-            )
-            for g in groups
-        ]
-        rows = sum(len(g.rows) for g in groups)
-        self.result.points += rows + len(points)
-        if (
-            parts and not points
-            and not _has_repeated_keys(
-                np.concatenate([columns.canonical[g.series] for g in groups]),
-                np.concatenate([g.times for g in groups]),
-            )
-            and not storage.stored_points_collide(self.con, layout, tag_table, parts)
-        ):
-            # The usual case, new points: appended straight from the columns.
-            target = storage.qualified(layout)
-            for part in parts:
-                storage.insert_columns(self.con, target, tag_table, part)
-            self.result.values += sum(len(g.rows) * len(g.values) for g in groups)
-            return
-        stage = "lp_stage"
-        self.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT 0::BIGINT AS _ln, * FROM {storage.qualified(layout)} LIMIT 0"
-        ).fetchall()
-        for part in parts:
-            storage.insert_columns(self.con, stage, tag_table, part, with_lines=True)
+        parts = []
+        if groups:
+            ids = columns.canonical
+            self.appender.add_series(layout, ids[used], {
+                layout.tag(k).column: columns.tag_values[k][used] for k in columns.tag_keys if k in tag_keys
+            })
+            parts += [
+                storage.ColumnPart(
+                    g.times, g.rows + self.first_line, ids[g.series],
+                    {layout.field(k).column: v for k, v in zip(g.fieldset.keys, g.values)},
+                )
+                for g in groups
+            ]
         if points:
-            self._stage_points(measurement, stage, points, layout)
-        tags = [(t.column, t.column) for t in layout.tags]
-        fields = [(f.column, f.column) for f in layout.fields if f.key in field_keys]
-        self.result.values += storage.merge_rows(self.con, layout, stage, tags, fields)
+            parts += self._point_parts(layout, points)
+        self.result.points += sum(len(p.times) for p in parts)
+        self.appender.add(layout, parts)
 
-    def _stage_points(self, measurement: str, stage: str, points: list[Point], layout: MeasurementLayout) -> None:
-        params: dict[str, object] = {"m": measurement}
-        names = ["_ln", "_time"]
-        cols = ["ln", "make_timestamp_ns(t)"]
-        for i, key in enumerate(sorted({k for p in points for k, _ in p.tags})):
-            params[f"t{i}"] = key
-            names.append(layout.tag(key).column)
-            cols.append(f"tags[$t{i}]")
-        for i, key in enumerate(sorted({k for p in points for k, _, _ in p.fields})):
-            column = layout.field(key)
-            params[f"f{i}"] = key
-            names.append(column.column)
-            cols.append(f"CAST(fields[$f{i}] AS {column.sql_type})")
-        self.con.execute(
-            f"INSERT INTO {stage} ({', '.join(storage.quote(n) for n in names)}) "
-            f"SELECT {', '.join(cols)} FROM lp_points WHERE m = $m",
-            params,
-        )
+    def _point_parts(self, layout: MeasurementLayout, points: list[Point]) -> list:
+        """Points of the reference parser as column parts, one per field set."""
+        ids = np.array([self.series_ids.id(p.measurement, p.tags) for p in points], np.int64)
+        tag_columns = {t.key: t.column for t in layout.tags}
+        keys = sorted({k for p in points for k, _ in p.tags})
+        self.appender.add_series(layout, ids, {
+            tag_columns[k]: [dict(p.tags).get(k) for p in points] for k in keys
+        })
+        by_fields: dict[tuple, list[int]] = {}
+        for i, p in enumerate(points):
+            by_fields.setdefault(tuple((k, t) for k, t, _ in p.fields), []).append(i)
+        parts = []
+        for signature, members in by_fields.items():
+            chosen = [points[i] for i in members]
+            fields = {}
+            for j, (key, flux_type) in enumerate(signature):
+                fields[layout.field(key).column] = np.array(
+                    [p.fields[j][2] for p in chosen], dtype=_NUMPY_TYPES[flux_type]
+                )
+            parts.append(storage.ColumnPart(
+                np.array([p.time for p in chosen], np.int64),
+                np.array([p.line for p in chosen], np.int64),
+                ids[members],
+                fields,
+            ))
+        return parts
 
 
-def _has_repeated_keys(series: np.ndarray, times: np.ndarray) -> bool:
-    from .scanner import has_repeated_keys
-
-    return has_repeated_keys(series, times)
-
-
-def _as_text(flux_type: FluxType, value) -> str:
-    if flux_type is FluxType.FLOAT:
-        return repr(value)
-    if flux_type is FluxType.BOOL:
-        return "true" if value else "false"
-    return str(value)
+_NUMPY_TYPES = {
+    FluxType.FLOAT: np.float64, FluxType.INT: np.int64, FluxType.UINT: np.uint64,
+    FluxType.BOOL: np.bool_, FluxType.STRING: object,
+}
