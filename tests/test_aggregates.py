@@ -248,3 +248,21 @@ array.from(rows: [{rows}])
 """
     (_, got), = run(flux)
     assert [r["_value"] for r in got] == [24, 23, 24]
+
+
+def test_monthly_windows_with_an_offset_below_a_month():
+    flux = """
+import "array"
+import "timezone"
+array.from(rows: [{_time: 2020-05-10T00:00:00Z, _value: 1.0}])
+    |> range(start: 2020-01-01T00:00:00Z, stop: 2021-01-01T00:00:00Z)
+    |> window(every: 1mo, offset: 1d)
+    |> yield(name: "day_offset")
+array.from(rows: [{_time: 2017-03-12T01:45:00Z, _value: 1.0}])
+    |> range(start: 2016-01-01T00:00:00Z, stop: 2019-01-01T00:00:00Z)
+    |> window(every: 1y, location: timezone.fixed(offset: -2mo2w))
+    |> yield(name: "calendar_location")
+"""
+    day, calendar = run(flux)
+    assert day[0][:2] == (1588377600000000000, 1591056000000000000)  # 2020-05-02 .. 2020-06-02
+    assert calendar[0][:2] == (1458000000000000000, 1489536000000000000)  # 2016-03-15 .. 2017-03-15

@@ -364,13 +364,27 @@ def window(
     inf = every == INF
     if not inf and (every.is_negative or every.is_zero):
         raise ctx.error("every must be positive", "every")
-    zone, zone_offset = location_of(ctx, location)
+    zone, zone_offset = _window_location(ctx, location)
     # A fixed location offset shifts the wall clock: the same as shifting the windows back.
-    offset = offset - Duration(0, zone_offset)
+    offset = offset - zone_offset
     return Stream(
         Window(node, every, period, _normal_offset(offset, every), bool(createEmpty), timeColumn, startColumn, stopColumn,
                location=zone, every_inf=inf)
     )
+
+
+def _window_location(ctx, location) -> tuple[str, Duration]:
+    """(zone, offset from UTC) of the window's location. Windows also take a fixed location
+    whose offset counts calendar units (timezone.fixed(offset: -2mo2w)): the wall clock is
+    then that calendar offset away from UTC."""
+    from .timezone import location_of
+
+    value = location if location is not None else ctx.location
+    if isinstance(value, Record) and value.get("zone") in ("UTC", "") and isinstance(value.get("offset"), Duration) \
+            and value.get("offset").months:
+        return "UTC", value.get("offset")
+    zone, zone_offset = location_of(ctx, location)
+    return zone, Duration(0, zone_offset)
 
 
 def _normal_offset(offset: Duration, every: Duration) -> Duration:

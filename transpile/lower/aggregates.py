@@ -279,6 +279,9 @@ def duration_sql(d: Duration) -> exp.Expression:
 
 
 def add_duration(t: exp.Expression, d: Duration) -> exp.Expression:
+    if d.months and d.nanoseconds:
+        # A calendar offset such as 2mo2w (a timezone.fixed() offset): months first, then the rest.
+        return add_duration(add_duration(t, Duration(d.months, 0)), Duration(0, d.nanoseconds))
     return exp.Add(this=t, expression=duration_sql(d))
 
 
@@ -319,10 +322,24 @@ def window_start(window: p.Window, t: exp.Expression) -> exp.Expression:
         rem = exp.Mod(this=exp.Paren(this=exp.Add(this=exp.Paren(this=exp.Mod(this=shifted, expression=every)),
                                                    expression=every.copy())), expression=every.copy())
         return _time_ns(exp.Sub(this=_ns(t.copy()), expression=exp.Paren(this=rem)))
-    origin = EPOCH.copy() if window.offset.is_zero else add_duration(EPOCH.copy(), window.offset)
     if window.location == "UTC":
-        return sql.cast(sql.func("time_bucket", duration_sql(window.every), t, origin), FluxType.TIME)
+        return sql.cast(bucket_start(window, t, EPOCH.copy()), FluxType.TIME)
     return local_bounds(window, to_local(t, window.location))[0]
+
+
+def bucket_start(window: p.Window, t: exp.Expression, epoch: exp.Expression) -> exp.Expression:
+    """time_bucket() of `t` into windows of `every` from `epoch` plus the window's offset.
+    DuckDB counts calendar buckets in whole months from the origin's month, so the part of
+    the offset below a month shifts `t` instead (window(every: 1y, offset: 2w))."""
+    every = duration_sql(window.every)
+    offset = window.offset
+    if window.every.months and offset.nanoseconds:
+        fixed = Duration(0, offset.nanoseconds)
+        origin = add_duration(epoch, Duration(offset.months, 0)) if offset.months else epoch
+        shifted = exp.Sub(this=t, expression=duration_sql(fixed))
+        return add_duration(sql.func("time_bucket", every, shifted, origin), fixed)
+    origin = epoch if offset.is_zero else add_duration(epoch, offset)
+    return sql.func("time_bucket", every, t, origin)
 
 
 def local_bounds(window: p.Window, local: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
@@ -339,10 +356,7 @@ def local_bounds_of_wall(window: p.Window, wall: exp.Expression) -> tuple[exp.Ex
 
 def local_window_start(window: p.Window, local: exp.Expression) -> exp.Expression:
     """The wall-clock start of the window holding wall-clock time `local`."""
-    origin = exp.Cast(this=exp.Literal.string("1970-01-01"), to=exp.DataType.build("TIMESTAMP"))
-    if not window.offset.is_zero:
-        origin = add_duration(origin, window.offset)
-    return sql.func("time_bucket", duration_sql(window.every), local, origin)
+    return bucket_start(window, local, exp.Cast(this=exp.Literal.string("1970-01-01"), to=exp.DataType.build("TIMESTAMP")))
 
 
 @lowers(p.Window)
