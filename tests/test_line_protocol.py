@@ -1,5 +1,5 @@
 """Line protocol: the reference parser against the InfluxDB v2 line protocol reference, and
-the vectorised DuckDB path against the reference parser (same points, same errors)."""
+the compiled scanner against the reference parser (same points, same errors)."""
 from __future__ import annotations
 
 import pytest
@@ -170,7 +170,7 @@ def test_timestamp_range_with_precision():
     assert parse_line("m f=1 -9223372036854775806", 1).time == -9223372036854775806
 
 
-# -- the vectorised path agrees with the reference ---------------------------------------
+# -- writes agree with the reference parser ---------------------------------------------
 
 def stored_points(db: Database, bucket: str = "b") -> set:
     """Every stored point as (measurement, tags, field, type, value, time_ns)."""
@@ -232,21 +232,13 @@ TRICKY = [
 ]
 
 
-@pytest.mark.parametrize("precision", ["ns", "s"])
-def test_vectorised_path_matches_reference(precision):
-    with Database() as db:
-        result = db.write("\n".join(TRICKY) + "\n", bucket="b", precision=precision, now=NOW)
-        assert result.skipped_count == 0
-        assert stored_points(db) == expected_points(TRICKY, precision)
-
-
-def test_crlf_line_endings():
+def test_crlf_line_endings(path):
     with Database() as db:
         db.write("m f=1 1\r\nm f=2 2\r\n", bucket="b")
         assert stored_points(db) == {("m", (), "f", T.FLOAT, 1.0, 1), ("m", (), "f", T.FLOAT, 2.0, 2)}
 
 
-def test_many_shapes_and_sparse_fields():
+def test_many_shapes_and_sparse_fields(path):
     lines = [f"m,h=h{i % 7} f{i % 13}={i}i,g{i % 5}=\"s{i}\" {i % 50}" for i in range(3000)]
     with Database() as db:
         db.write("\n".join(lines), bucket="b")
@@ -270,7 +262,7 @@ BAD_LINES = [
 
 
 @pytest.mark.parametrize("bad, fragment", BAD_LINES)
-def test_vectorised_errors_name_the_line(bad, fragment):
+def test_errors_name_the_line(path, bad, fragment):
     good = ["m f=1 1", "m f=2 2", "# c", "m f=3 3"]
     text = "\n".join(good[:2] + [bad] + good[2:])
     with Database() as db:
@@ -283,14 +275,14 @@ def test_vectorised_errors_name_the_line(bad, fragment):
         assert db.buckets() == []
 
 
-def test_invalid_utf8_is_a_line_error():
+def test_invalid_utf8_is_a_line_error(path):
     with Database() as db:
         with pytest.raises(WriteError) as info:
             db.write(b"m f=1 1\nm,t=\xff f=1 2\n", bucket="b")
         assert info.value.errors[0].line == 2 and "UTF-8" in info.value.errors[0].message
 
 
-def test_chunked_input_keeps_line_numbers(monkeypatch):
+def test_chunked_input_keeps_line_numbers(path, monkeypatch):
     from runtime.ingest import source
 
     monkeypatch.setattr(source, "CHUNK_BYTES", 64)
@@ -307,29 +299,194 @@ def test_chunked_input_keeps_line_numbers(monkeypatch):
         assert len(stored_points(db)) == 200
 
 
-def test_number_checks_match_the_grammar_exactly():
-    """The fast path trusts DuckDB's casts plus a few checks; over every short string of
-    the characters that matter, they accept exactly line protocol's numbers."""
+# -- the compiled scanner agrees with the reference --------------------------------------
+
+@pytest.fixture(params=["reference", "scanner"])
+def path(request, monkeypatch):
+    """Run a write on the reference parser alone, or with the compiled scanner for every
+    chunk however small (by default small inputs skip it)."""
+    from runtime.ingest import writer
+
+    monkeypatch.setattr(writer, "SMALL_CHUNK_BYTES", 0 if request.param == "scanner" else 1 << 62)
+    return request.param
+
+
+@pytest.mark.parametrize("precision", ["ns", "s"])
+def test_both_paths_match_reference(path, precision):
+    with Database() as db:
+        result = db.write("\n".join(TRICKY) + "\n", bucket="b", precision=precision, now=NOW)
+        assert result.skipped_count == 0
+        assert stored_points(db) == expected_points(TRICKY, precision)
+
+
+def scan_lines(lines: list[str], precision: str = "ns") -> list[tuple]:
+    """What the scanner makes of each line: ('fast', measurement, tags, fields, time) for
+    the lines it reads itself, ('careful',) or ('skip',) for the others."""
+    from runtime.ingest import columnar, scanner
+    from runtime.ingest.appender import SeriesIds
+
+    from runtime.ingest.line_protocol import PRECISION_NS
+
+    data = ("\n".join(lines) + "\n").encode()
+    unit = PRECISION_NS[precision]
+    scan = scanner.scan_chunk(data, unit, NOW - NOW % unit)  # the writer truncates `now`
+    chunk = columnar.to_columns(scan, data, columnar.Decoder(SeriesIds()))
+    out: list[tuple] = [("skip",)] * scan.lines
+    for ln, _ in chunk.careful:
+        out[ln] = ("careful",)
+    for m, columns in chunk.measurements.items():
+        for g in columns.groups:
+            for i, row in enumerate(g.rows.tolist()):
+                sid = int(g.series[i])
+                tags = tuple(sorted((k, columns.tag_values[k][sid]) for k in columns.tag_keys
+                                    if columns.tag_values[k][sid] is not None))
+                fields = tuple(
+                    (k, t, _plain(v[i])) for k, t, v in zip(g.fieldset.keys, g.fieldset.types, g.values)
+                )
+                out[row] = ("fast", m, tags, fields, int(g.times[i]))
+    return out
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def assert_scanner_agrees(lines: list[str], precision: str = "ns") -> list[tuple]:
+    scanned = scan_lines(lines, precision)
+    for i, (text, got) in enumerate(zip(lines, scanned), 1):
+        try:
+            expected = parse_line(text, i, precision, NOW)
+        except LineError:
+            assert got == ("careful",), (text, got)  # errors are worded by the reference
+            continue
+        if expected is None:
+            assert got in {("skip",), ("careful",)}, (text, got)
+            continue
+        if got[0] == "fast":
+            assert got[1:] == (expected.measurement, expected.tags, expected.fields, expected.time), text
+            for (_, _, a), (_, _, b) in zip(got[3], expected.fields):
+                assert type(a) is type(b) and str(a) == str(b), text  # -0.0, bool vs int
+    return scanned
+
+
+def test_scanner_reads_common_lines_itself():
+    lines = [
+        "cpu,host=a,cpu=cpu0 usage_user=38.365608,usage_irq=0,n=3i,u=7u,s=\"ok\",b=true 1700000000000000000",
+        "cpu,host=a,cpu=cpu0 usage_user=1e3,usage_irq=-0,n=-9223372036854775808i,u=18446744073709551615u,s=\"\",b=F 1",
+        r'disk,path=/mnt/my\ backups,host=a status="degraded, check \"smart\" log",x=.5 -5',
+        r"my\ meas,t\,k=v\=w f\ k=1",
+        "m f=1\r",
+        "m f=1 7\r",
+    ]
+    scanned = assert_scanner_agrees(lines)
+    assert [s[0] for s in scanned] == ["fast"] * len(lines)
+
+
+def test_number_grammar_by_brute_force():
+    """Every short string of the characters that matter, as a float, an integer and an
+    unsigned value: the scanner reads a value exactly as the reference parser does or
+    leaves the line to it, and it reads the plain numbers itself."""
     import itertools
-    import math
     import re
 
-    import duckdb
-
-    from runtime.ingest import vectorized
-
-    float_re = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)")
-    alphabet = "07.eE+-_xinf"
+    alphabet = "09.eE+-_xiu"
     values = ["".join(t) for n in range(1, 5) for t in itertools.product(alphabet, repeat=n)]
-    values += ["infinity", "-inf", "NaN", "1e999", "0x1f", "١٢", "9223372036854775808", "18446744073709551616"]
-    con = duckdb.connect()
-    con.execute("CREATE TABLE v AS SELECT unnest($1) AS s", [values])
-    rows = con.execute(
-        f"SELECT s, {vectorized._float('s', False)}, {vectorized._int('s || ' + chr(39) + 'i' + chr(39), False)}, "
-        f"{vectorized._uint('s || ' + chr(39) + 'u' + chr(39), False)} FROM v"
-    ).fetchall()
-    for s, as_float, as_int, as_uint in rows:
-        float_ok = as_float is not None and math.isfinite(as_float)
-        assert float_ok == (bool(float_re.fullmatch(s)) and math.isfinite(float(s))), s
-        assert (as_int is not None) == bool(re.fullmatch(r"-?[0-9]+", s) and -(2**63) <= int(s) < 2**63), s
-        assert (as_uint is not None) == bool(re.fullmatch(r"[0-9]+", s) and int(s) < 2**64), s
+    values += ["infinity", "-inf", "NaN", "1e999", "-1e999", "1e-999", "0x1f", "١٢", "9223372036854775808",
+               "18446744073709551616", "12345678901234567890", "0.1", "123456789012345678",
+               "1.7976931348623157e308", "4.9e-324", "2.2250738585072014e-308", "9007199254740993",
+               "0.30000000000000004", "1" * 25, "0." + "0" * 30 + "1"]
+    lines = [f"m f={v}" for v in values] + [f"m f={v}i" for v in values] + [f"m f={v}u" for v in values]
+    scanned = assert_scanner_agrees(lines)
+    simple = re.compile(r"-?[0-9]{1,15}(\.[0-9]{0,3})?|-?[0-9]{1,18}[iu]")
+    for text, got in zip(lines, scanned):
+        value = text[4:]
+        if simple.fullmatch(value) and not (value.startswith("-") and value.endswith("u")):
+            assert got[0] == "fast", text
+
+
+def test_scanner_against_reference_on_random_lines():
+    """Lines built from the pieces that trip parsers up (escapes, quotes, spaces, commas,
+    equals signs, unicode, control characters): the scanner agrees line by line."""
+    import random
+
+    rng = random.Random(7)
+    names = ["m", "cpu", r"a\ b", r"a\,b", r"a\=b", "a=b", r"a\\", "é", '"q"', "_x", "a\\b", "t"]
+    tag_values = ["v", r"x\ y", r"x\,y", r"x\=y", "x=y", "", "é", r"back\\", '"v"']
+    values = ["1", "-1.5", "1e3", ".5", "1.", "1i", "-2i", "3u", "-3u", "t", "FALSE", "tru", '"s"',
+              r'"a \"b\" c"', '"a, b=c d"', r'"back\\"', '"open', "1.5.5", "+1", "nan", "", "1x"]
+    times = ["", " 1", " -1", " 1700000000000000000", " 99999999999999999999", " 1.5", " 1 2", "  3", " 3 "]
+
+    def line() -> str:
+        text = rng.choice(names)
+        for _ in range(rng.randint(0, 3)):
+            text += f",{rng.choice(names)}={rng.choice(tag_values)}"
+        text += rng.choice([" ", " ", " ", "  ", "\t", ""])
+        text += ",".join(f"{rng.choice(names)}={rng.choice(values)}" for _ in range(rng.randint(1, 4)))
+        text += rng.choice(times)
+        if rng.random() < 0.05:
+            text = text.replace(" ", "\x01", 1)
+        return text
+
+    lines = [line() for _ in range(4000)] + ["", "# c", "  m f=1", "m f=1\r"]
+    assert_scanner_agrees(lines)
+    # Mostly valid pieces: the scanner reads most lines itself.
+    names = [n for n in names if not n.startswith("_")]
+    tag_values = [v for v in tag_values if v and "=" not in v.replace("\\=", "")]
+    values = values[:13] + values[13:16]
+    times = times[:4]
+    lines = [line().replace("\x01", " ").replace("\t", " ") for _ in range(3000)]
+    scanned = assert_scanner_agrees(lines)
+    assert sum(s[0] == "fast" for s in scanned) > 500  # the fast path was exercised
+
+
+def test_field_set_changes_within_a_series():
+    """A series whose field set changes from line to line (the scanner first tries the
+    previous line's field set, then reads the line afresh)."""
+    lines = []
+    for i in range(300):
+        fields = [f"a={i}", f"b={i}i", "c=t", f'd="{i}"']
+        lines.append(f"m,h=x {','.join(fields[: 1 + i % 4][::(-1) ** (i // 4)])} {i}")
+        lines.append(f"m,h=x a={i}.5,b={i}i {i + 1000}")
+        lines.append(f"m,h=x a={i}.5,b={i}u {i + 2000}")  # the type differs: a new field set
+    scanned = assert_scanner_agrees(lines)
+    assert all(s[0] == "fast" for s in scanned)
+
+
+def test_precision_on_the_scanner():
+    lines = ["m f=1 5", "m f=1 -9223372036854", "m f=1 9223372036855", "m f=1"]
+    scanned = assert_scanner_agrees(lines, "ms")
+    assert [s[0] for s in scanned] == ["fast", "fast", "careful", "fast"]
+
+
+def test_overwrite_rule_across_chunks_and_flushes(monkeypatch):
+    """Repeated points in one write, in one chunk, in later chunks and after a flush,
+    with times in and out of order: the last line wins, field by field."""
+    import io
+
+    from runtime.ingest import appender, source, writer
+
+    monkeypatch.setattr(writer, "SMALL_CHUNK_BYTES", 0)
+    monkeypatch.setattr(source, "CHUNK_BYTES", 256)
+    monkeypatch.setattr(appender.Appender.__init__, "__defaults__", (16,))
+    rng = __import__("random").Random(3)
+    lines = []
+    for i in range(600):
+        t = rng.choice([i, i, i - 1, rng.randint(0, 50)])
+        fields = rng.choice(["a={v}", "b={v}i", "a={v},b={v}i"]).format(v=i)
+        lines.append(f"m,h=h{rng.randint(0, 3)} {fields} {t}")
+    with Database() as db:
+        db.write(io.BytesIO("\n".join(lines).encode()), bucket="b")
+        assert stored_points(db) == expected_points(lines)
+        # Writing more over it: the stored points are overwritten the same way.
+        more = [f"m,h=h{i % 4} a={-i} {i % 60}" for i in range(100)]
+        db.write(io.BytesIO("\n".join(more).encode()), bucket="b")
+        assert stored_points(db) == expected_points(lines + more)
+
+
+def test_bad_lines_on_the_scanner(path):
+    lines = ["m f=1 1", "m f=2 2"] + [bad for bad, _ in BAD_LINES] + ["m f=3 3", "m f=4i 4"]
+    with Database() as db:
+        result = db.write("\n".join(lines), bucket="b", skip_bad=True)
+        reported = {e.line for e in result.skipped}
+        assert reported == set(range(3, 3 + len(BAD_LINES))) | {len(lines)}  # the last: type conflict
+        assert stored_points(db) == expected_points(lines[:2] + ["m f=3 3"])

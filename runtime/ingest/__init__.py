@@ -1,8 +1,9 @@
 """Ingest: line protocol and annotated CSV into a bucket.
 
 `write` is the one entry point (used by `runtime.Database.write` and `flux2sql write`);
-`line_protocol` is the reference parser, `vectorized` the DuckDB fast path, `csv` the
-annotated CSV reader, `writer` the transaction and the rules of a write.
+`line_protocol` is the reference parser, `scanner` (compiled) and `columnar` the fast path,
+`csv` the annotated CSV reader, `writer` the transaction and the rules of a write,
+`appender` the buffered appends with the overwrite rule, `source` the chunked input.
 """
 from __future__ import annotations
 

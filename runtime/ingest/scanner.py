@@ -254,7 +254,8 @@ def _parse_float(buf, p, n):
 @njit(cache=True, nogil=True, inline="always")
 def _parse_integer(buf, p, n, unsigned):
     """`-?digits` then `i` (or `digits` then `u`) from p: (end after the suffix, ok, value
-    as int64 bits). At most 19 digits here; longer ones are left to the reference parser."""
+    as int64 bits). Values out of range (and digits beyond the 20th) are left to the
+    reference parser, which words the error."""
     r = p
     negative = False
     if not unsigned and r < n and buf[r] == 45:
@@ -262,13 +263,18 @@ def _parse_integer(buf, p, n, unsigned):
         r += 1
     start = r
     mag = np.uint64(0)
+    overflow = False
     while r < n:
         d = np.uint64(buf[r]) - np.uint64(48)
         if d > np.uint64(9):
             break
+        if r - start >= 19:
+            # a 20th digit: only an unsigned value below 2^64 may have it
+            if r - start > 19 or mag > (np.uint64(18446744073709551615) - d) // np.uint64(10):
+                overflow = True
         mag = mag * np.uint64(10) + d
         r += 1
-    if r == start or r - start > 19 or r >= n or buf[r] != (117 if unsigned else 105):
+    if r == start or overflow or r >= n or buf[r] != (117 if unsigned else 105):
         return r, False, np.int64(0)
     r += 1
     if unsigned:
