@@ -92,3 +92,17 @@ def test_a_to_that_is_the_result_returns_its_input_rows(db):
     assert written.rows_written == 22  # load: 6 + 6 + 1 points, idle: 4 + 4 + 1
     copied = db.query('from(bucket: "copy") |> range(start: 0)', now=NOW)
     assert sorted(row for t in copied for row in t.rows) == sorted(row for t in expected for row in t.rows)
+
+
+def test_the_catalog_read_in_one_statement_is_the_storage_catalog():
+    from runtime import storage
+    from runtime.execute import load_catalog
+
+    database = Database()
+    try:
+        database.write('Zeta,b=1,A=2,é=3 x=1i,Y=2.5,ä="s" 1\nalpha,z=1 on=true 2\nalpha,a=1 on=false 3', bucket="b")
+        database.write("m f=1 1", bucket="other")
+        for bucket in ("b", "other", "missing"):
+            assert load_catalog(database.connection, bucket) == storage.load_catalog(database.connection, bucket)
+    finally:
+        database.close()
