@@ -13,7 +13,7 @@ from ..plan.storage import From, To
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
 from . import sql
-from .lowerer import SEQ, Lowerer, lowers
+from .lowerer import SEQ, Lowerer, _is_constant, lowers
 from .relation import Relation
 from .scalars import lower_scalar
 
@@ -46,8 +46,20 @@ def lower_from(lw: Lowerer, node: From) -> Relation:
         return empty
     if len(selects) == 1:
         return selects[0]
-    name = lw.ctes.add(node.step, sql.union_all([rel.to_select() for rel in selects]))
-    return Relation(source=exp.Table(this=sql.ident(name)), columns={l: sql.col(l) for l in labels + [SEQ]})
+    return union_of_scans(lw, node.step, selects, labels + [SEQ])
+
+
+def union_of_scans(lw: Lowerer, step: str, selects: list, labels: list) -> Relation:
+    """The scans as one CTE (UNION ALL). A column that is the same constant in every scan
+    (the range bounds, the measurement) stays a constant over the CTE instead of a
+    column of it, so later steps need not group, partition or sort by it."""
+    constant = {label: e for label, e in selects[0].columns.items()
+                if _is_constant(e) and all(rel.columns[label] == e for rel in selects[1:])}
+    for rel in selects:
+        rel.columns = {label: e for label, e in rel.columns.items() if label not in constant}
+    name = lw.ctes.add(step, sql.union_all([rel.to_select() for rel in selects]))
+    columns = {label: constant[label].copy() if label in constant else sql.col(label) for label in labels}
+    return Relation(source=exp.Table(this=sql.ident(name)), columns=columns)
 
 
 def pivoted_scan(lw: Lowerer, node) -> Relation | None:
@@ -90,8 +102,7 @@ def pivoted_scan(lw: Lowerer, node) -> Relation | None:
         selects.append(Relation(source=source, columns=columns, where=where))
     if len(selects) == 1:
         return selects[0]
-    name = lw.ctes.add(node.step, sql.union_all([rel.to_select() for rel in selects]))
-    return Relation(source=exp.Table(this=sql.ident(name)), columns={l: sql.col(l) for l in labels + [SEQ]})
+    return union_of_scans(lw, node.step, selects, labels + [SEQ])
 
 
 def _any(conditions: list) -> exp.Expression:
