@@ -38,21 +38,24 @@ class Relation:
     def with_columns(self, columns: dict, **changes) -> "Relation":
         return replace(self, columns=columns, where=list(self.where), qualify=list(self.qualify), **changes)
 
-    def to_select(self) -> exp.Select:
+    def to_select(self, copy: bool = True) -> exp.Select:
         """The SELECT. Its parts are copied once (relations share expressions); the
-        builder calls then work in place instead of copying the whole query each time."""
-        select = exp.select(*[sql.alias(e.copy(), label) for label, e in self.columns.items()], copy=False)
-        select = select.from_(self.source.copy(), copy=False)
+        builder calls then work in place instead of copying the whole query each time.
+        `copy=False` when the relation's expressions were built for it alone and it is
+        not used again (a scan's SELECT): then they move into the SELECT as they are."""
+        own = (lambda e: e.copy()) if copy else (lambda e: e)
+        select = exp.select(*[sql.alias(own(e), label) for label, e in self.columns.items()], copy=False)
+        select = select.from_(own(self.source), copy=False)
         for j in self.joins:
-            select = select.join(j.copy(), copy=False)
-        cond = sql.and_all([w.copy() for w in self.where])
+            select = select.join(own(j), copy=False)
+        cond = sql.and_all([own(w) for w in self.where])
         if cond is not None:
             select = select.where(cond, copy=False)
         if self.group_by_all:
             select.set("group", exp.Group(all=True))
         if self.having is not None:
-            select = select.having(self.having.copy(), copy=False)
-        q = sql.and_all([w.copy() for w in self.qualify])
+            select = select.having(own(self.having), copy=False)
+        q = sql.and_all([own(w) for w in self.qualify])
         if q is not None:
             select.set("qualify", exp.Qualify(this=q))
         return select

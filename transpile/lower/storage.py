@@ -57,7 +57,7 @@ def union_of_scans(lw: Lowerer, step: str, selects: list, labels: list) -> Relat
                 if _is_constant(e) and all(rel.columns[label] == e for rel in selects[1:])}
     for rel in selects:
         rel.columns = {label: e for label, e in rel.columns.items() if label not in constant}
-    name = lw.ctes.add(step, sql.union_all([rel.to_select() for rel in selects]))
+    name = lw.ctes.add(step, sql.union_all([rel.to_select(copy=False) for rel in selects]))
     columns = {label: constant[label].copy() if label in constant else sql.col(label) for label in labels}
     return Relation(source=exp.Table(this=sql.ident(name)), columns=columns)
 
