@@ -12,6 +12,7 @@ import duckdb
 import pytest
 
 import transpile
+from flux_run import execute
 from runtime.execute import run_compiled
 from transpile.errors import FluxError
 
@@ -31,12 +32,7 @@ data = array.from(rows: [
 
 def rows(flux: str) -> list[dict]:
     """Every output row as a dict, tables in output order."""
-    compiled = transpile.compile(flux, now=NOW)
-    con = duckdb.connect()
-    try:
-        result = run_compiled(con, compiled)
-    finally:
-        con.close()
+    result = execute(flux, NOW)
     return [dict(zip(t.labels, r)) for _, tables in result.results for t in tables for r in t.rows]
 
 

@@ -7,11 +7,10 @@ against the conformance vectors named there); these tests pin the pieces.
 """
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 import transpile
-from runtime.execute import run_compiled
+from flux_run import execute
 from transpile.analyze.evaluate import Evaluator
 from transpile.errors import FluxError
 from transpile.plan.table_shapes import restrict, table_shapes
@@ -36,12 +35,7 @@ MIXED = '''csv.from(csv: "
 
 def tables_of(flux: str) -> list[tuple[tuple, list[dict]]]:
     """[(sorted group key labels, rows as dicts)] of every output table."""
-    compiled = transpile.compile(flux, now=NOW)
-    con = duckdb.connect()
-    try:
-        result = run_compiled(con, compiled)
-    finally:
-        con.close()
+    result = execute(flux, NOW)
     return sorted(((tuple(sorted(t.key)), [dict(zip(t.labels, row)) for row in t.rows]) for t in result),
                   key=lambda kv: (kv[0], str(kv[1])))
 

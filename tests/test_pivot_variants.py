@@ -5,11 +5,10 @@ see all groups at once, because it puts fields of different types in one row.
 """
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 import transpile
-from runtime.execute import run_compiled
+from flux_run import execute
 from transpile.errors import FluxError
 
 NOW = "2030-01-01T00:00:00Z"
@@ -41,12 +40,7 @@ data = csv.from(csv: "
 
 def results(flux: str) -> dict:
     """{result name: [[row dict, ...] per table]}"""
-    compiled = transpile.compile(flux, now=NOW)
-    con = duckdb.connect()
-    try:
-        result = run_compiled(con, compiled)
-    finally:
-        con.close()
+    result = execute(flux, NOW)
     return {name: [[dict(zip(t.labels, r)) for r in t.rows] for t in tables] for name, tables in result.results}
 
 

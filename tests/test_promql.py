@@ -10,11 +10,10 @@ import random
 import re
 from itertools import pairwise
 
-import duckdb
 import pytest
 
 import transpile
-from runtime.execute import run_compiled
+from flux_run import execute
 from transpile.errors import FluxError
 
 NOW = "2030-01-01T00:00:00Z"
@@ -24,12 +23,7 @@ SECOND = 1_000_000_000
 
 def run(flux: str) -> dict:
     """{result name: {tag: _value}} of a script whose tables are keyed by a `tag` column."""
-    compiled = transpile.compile(flux, now=NOW)
-    con = duckdb.connect()
-    try:
-        result = run_compiled(con, compiled)
-    finally:
-        con.close()
+    result = execute(flux, NOW)
     out: dict = {}
     for name, tables in result.results:
         values = out.setdefault(name, {})

@@ -6,11 +6,10 @@ holds more cases.
 """
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 import transpile
-from runtime.execute import run_compiled
+from flux_run import execute
 from transpile.errors import FluxError
 
 NOW = "2030-01-01T00:00:00Z"
@@ -30,12 +29,7 @@ WITH_JOIN = 'import "join"\n' + DATA  # the join package hides universe join()
 
 def run(flux: str) -> dict:
     """{result name: [(key values, rows as dicts)]} of a script."""
-    compiled = transpile.compile(flux, now=NOW)
-    con = duckdb.connect()
-    try:
-        result = run_compiled(con, compiled)
-    finally:
-        con.close()
+    result = execute(flux, NOW)
     out = {}
     for name, tables in result.results:
         out[name] = [[dict(zip(t.labels, row)) for row in t.rows] for t in tables]

@@ -3,11 +3,10 @@ errors with positions, and semantics the golden files do not pin down (nanosecon
 exactness, long recurrences, empty tables downstream)."""
 from __future__ import annotations
 
-import duckdb
 import pytest
 
 import transpile
-from runtime.execute import run_compiled
+from flux_run import execute
 from transpile.errors import FluxError
 
 NOW = "2030-01-01T00:00:00Z"
@@ -15,12 +14,7 @@ NOW = "2030-01-01T00:00:00Z"
 
 def run(flux: str) -> list:
     """The result tables of a script: [(key values, rows as dicts)] in output order."""
-    compiled = transpile.compile(flux, now=NOW)
-    con = duckdb.connect()
-    try:
-        result = run_compiled(con, compiled)
-    finally:
-        con.close()
+    result = execute(flux, NOW)
     out = []
     for table in result:
         labels = [c.label for c in table.columns]
