@@ -682,9 +682,24 @@ def _pieces(buf: np.ndarray, count: int) -> list[tuple[int, int]]:
     return list(zip(bounds, bounds[1:]))
 
 
-def scan_chunk(data, unit: int, now: int, pool=None, pieces: int = 1) -> ScanResult:
+class Workspace:
+    """Output arrays kept from one chunk to the next (fresh pages cost a fault each). A
+    ScanResult lives until the next `scan_chunk` with the same workspace."""
+
+    def __init__(self) -> None:
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def array(self, name: str, size: int, dtype) -> np.ndarray:
+        found = self._arrays.get(name)
+        if found is None or len(found) < size:
+            found = self._arrays[name] = np.empty(size + size // 8, dtype)
+        return found[:size]
+
+
+def scan_chunk(data, unit: int, now: int, pool=None, pieces: int = 1, workspace: Workspace | None = None) -> ScanResult:
     """Scan `data` (bytes-like, whole lines) in `pieces` pieces run on `pool` (an
-    executor; the scanner releases the GIL), writing into shared output arrays."""
+    executor; the scanner releases the GIL), writing into shared output arrays (those of
+    `workspace` when given)."""
     buf = np.frombuffer(data, np.uint8)
     ranges = _pieces(buf, pieces if pool is not None else 1)
     run = (lambda f, *args: [f(*a) for a in zip(*args)]) if pool is None or len(ranges) == 1 else \
@@ -706,13 +721,14 @@ def scan_chunk(data, unit: int, now: int, pool=None, pieces: int = 1) -> ScanRes
         line_bounds.append(line_bounds[-1] + newlines + (1 if i == len(counts) - 1 else 0))
         slot_bounds.append(slot_bounds[-1] + equals + 1)  # every field has one '='
     total_lines = line_bounds[-1]
-    kinds = np.empty(total_lines, np.int8)
-    starts = np.empty(total_lines, np.int64)
-    series = np.empty(total_lines, np.int32)
-    fieldsets = np.empty(total_lines, np.int32)
-    times = np.empty(total_lines, np.int64)
-    vstart = np.empty(total_lines, np.int64)
-    vals = np.empty(slot_bounds[-1], np.int64)
+    space = workspace if workspace is not None else Workspace()
+    kinds = space.array("kinds", total_lines, np.int8)
+    starts = space.array("starts", total_lines, np.int64)
+    series = space.array("series", total_lines, np.int32)
+    fieldsets = space.array("fieldsets", total_lines, np.int32)
+    times = space.array("times", total_lines, np.int64)
+    vstart = space.array("vstart", total_lines, np.int64)
+    vals = space.array("vals", slot_bounds[-1], np.int64)
     fvals = vals.view(np.float64)
 
     def piece(i: int):

@@ -15,6 +15,8 @@ threads while this one is written. It does no parsing of its own and no DDL (tha
 from __future__ import annotations
 
 import gc
+import itertools
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,10 +36,10 @@ MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
 # DuckDB keeps what it reads and writes cached up to its memory limit (80 % of RAM by
 # default); a write caps it so that memory stays flat however large the input.
 WRITE_MEMORY_LIMIT = "512MB"
-# A chunk is scanned in this many pieces at once (one per core of the target machine).
-SCAN_PIECES = 2
-# Chunks read and scanned ahead of the one being written (memory: about 3x a chunk each).
-SCAN_AHEAD = 3
+# Chunks scanned at once (one per core of the target machine) ...
+SCAN_THREADS = 2
+# ... and ahead of the one being written (memory: about twice a chunk each).
+SCAN_AHEAD = 4
 # Chunks smaller than this go to the reference parser alone.
 SMALL_CHUNK_BYTES = 1 << 16
 
@@ -105,10 +107,11 @@ def write_line_protocol(
 
 
 def _scan_ahead(chunks: Iterable["bytes | memoryview"], unit: int, now: int, series_ids: SeriesIds):
-    """(chunk, ChunkColumns or None) per chunk. The next chunk is read, scanned and cut
-    into columns on worker threads (the scanner releases the GIL, and so does DuckDB
-    while the caller writes this one). Small chunks are left to the reference parser
-    (None): for them, loading the compiled scanner would cost more than it saves."""
+    """(chunk, ChunkColumns or None) per chunk, in order. Chunks are scanned and cut into
+    columns on worker threads, several at a time and ahead of the one being written (the
+    scanner releases the GIL, and so does DuckDB while the caller writes). Small chunks
+    are left to the reference parser (None): for them, loading the compiled scanner would
+    cost more than it saves."""
     chunks = iter(chunks)
     first = next(chunks, None)
     if first is None:
@@ -119,30 +122,28 @@ def _scan_ahead(chunks: Iterable["bytes | memoryview"], unit: int, now: int, ser
             yield data, None
         return
     from . import columnar  # numba: imported only when it pays
-    from .scanner import scan_chunk
+    from .scanner import Workspace, scan_chunk
 
-    decoder = columnar.Decoder(series_ids)  # used by the reader thread only, one chunk at a time
+    decoder = columnar.Decoder(series_ids)  # safe to share: its caches only ever grow
+    local = threading.local()  # a workspace per worker: to_columns copies what it keeps
 
-    def read_and_scan(data=None):
-        if data is None:
-            data = next(chunks, None)
-            if data is None:
-                return None
+    def scan(data):
         if len(data) < SMALL_CHUNK_BYTES:
             return data, None
-        scan = scan_chunk(data, unit, now, pieces_pool, SCAN_PIECES)
-        return data, columnar.to_columns(scan, data, decoder)
+        if not hasattr(local, "workspace"):
+            local.workspace = Workspace()
+        return data, columnar.to_columns(scan_chunk(data, unit, now, workspace=local.workspace), data, decoder)
 
-    with ThreadPoolExecutor(max_workers=1) as reader, ThreadPoolExecutor(max_workers=SCAN_PIECES) as pieces_pool:
-        ahead = deque([reader.submit(read_and_scan, first)])
-        ahead.extend(reader.submit(read_and_scan) for _ in range(SCAN_AHEAD - 1))
-        while True:
+    with ThreadPoolExecutor(max_workers=SCAN_THREADS) as workers:
+        # Chunks are taken here, in order (a memory-mapped file yields views, no copies).
+        ahead = deque([workers.submit(scan, first)])
+        for data in itertools.islice(chunks, SCAN_AHEAD - 1):
+            ahead.append(workers.submit(scan, data))
+        while ahead:
             result = ahead.popleft().result()
-            if result is None:
-                for future in ahead:
-                    future.cancel()
-                return
-            ahead.append(reader.submit(read_and_scan))
+            data = next(chunks, None)
+            if data is not None:
+                ahead.append(workers.submit(scan, data))
             yield result
 
 
