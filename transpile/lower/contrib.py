@@ -1,0 +1,41 @@
+"""Lowering of the contrib plan nodes (plan/contrib.py) to SQL.
+
+Times are subtracted as `epoch_ns()` integers, so durations are exact to the nanosecond.
+"""
+from __future__ import annotations
+
+from sqlglot import exp
+
+from ..errors import FluxUnsupportedError
+from ..plan import contrib as c
+from . import sql
+from .lowerer import Lowerer, lowers
+from .relation import Relation
+from .series import epoch_ns, in_table, paren, windowed
+
+
+@lowers(c.EventDuration)
+def lower_event_duration(lw: Lowerer, node: c.EventDuration) -> Relation:
+    """https://docs.influxdata.com/flux/v0/stdlib/contrib/tomhollingworth/events/duration/
+    — LEAD(time) over the table in row order; the last row (no next row) measures to the
+    `stop` argument or to its own stop column. Whole units, truncated like Go's integer
+    division."""
+    rel = lw.composable_input(node.input, node.input.step)
+    if node.time_column not in rel.columns:
+        raise FluxUnsupportedError(f"events.duration: column {node.time_column!r} does not exist")
+    time = rel.ref(node.time_column)
+    if node.stop_ns is not None:
+        stop = sql.time_literal(node.stop_ns)
+    else:
+        stop = rel.ref(node.stop_column)
+    following = exp.Coalesce(this=in_table(rel, node, exp.Lead(this=time.copy())), expressions=[stop])
+    duration = exp.IntDiv(
+        this=paren(exp.Sub(this=epoch_ns(following), expression=epoch_ns(time))),
+        expression=sql.number(node.unit_ns),
+    )
+    columns = {label: e for label, e in rel.columns.items() if label != node.column_name}
+    ordered = {}
+    for col in node.schema.columns:
+        ordered[col.label] = duration if col.label == node.column_name else columns.pop(col.label)
+    ordered.update(columns)
+    return windowed(rel, ordered)
