@@ -67,3 +67,18 @@ def test_a_field_of_two_types_cannot_become_one_column():
     with pytest.raises(FluxError) as err:
         transpile.compile(flux + 'data |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")', now=NOW)
     assert err.value.format() == "23:34: pivot: column 'lat' would hold values of two types"
+
+
+def test_variants_become_one_stream_once_their_columns_agree():
+    # After float() every variant has a float _value: group() |> sum() then sees all rows.
+    flux = MIXED + ('data |> filter(fn: (r) => r._field != "note")\n'
+                    '  |> map(fn: (r) => ({r with _value: float(v: r._value)}))\n'
+                    '  |> group() |> sum()')
+    (table,) = results(flux)["_result"]
+    assert [r["_value"] for r in table] == pytest.approx([40.5 + 40.6 + 7 + 8])
+
+
+def test_keys_of_tables_of_every_type_in_one_stream():
+    flux = MIXED + 'data |> keys() |> group() |> distinct() |> sort()'
+    (table,) = results(flux)["_result"]
+    assert [r["_value"] for r in table] == ["_field", "tid"]

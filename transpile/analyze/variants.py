@@ -10,14 +10,17 @@ fields of different types into columns of one row, so it must see every group at
 Before splitting the whole program, `transpile.compile` therefore evaluates it once more
 with the source in all its type groups at once (`AllChoices`): the source gives a
 `StreamVariants`, each builtin applied to it is applied to every variant (`map_call`),
-and a function that can merge variants (pivot) receives them all. If anything else would
-need the variants merged (a yield, a join, a function that returns no stream), evaluation
-raises `NeedsSplit` and the program is compiled once per type group as before.
+and a function that can merge variants (pivot) receives them all. Variants whose columns
+come to agree (after `keys()`, or a conversion of `_value`) become one stream again. If
+anything else would need the variants merged (a yield, a join, a function that returns no
+stream), evaluation raises `NeedsSplit` and the program is compiled once per type group as
+before.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..plan import Union
 from .objects import Stream
 
 
@@ -62,4 +65,32 @@ def map_call(call, kwargs: dict):
         results.append(call(**args))
     if not all(isinstance(r, Stream) for r in results):
         raise NeedsSplit()
-    return StreamVariants(site, tuple(results))
+    return _merged(results) or StreamVariants(site, tuple(results))
+
+
+def _merged(results: list[Stream]) -> Stream | None:
+    """The variants as one stream, once no column has two types in them (e.g. after
+    `keys()` or a conversion of `_value`) and no step has yet mixed rows of different
+    variants' tables: then their union is exactly the stream Flux has."""
+    nodes = [r.node for r in results]
+    types: dict = {}
+    for n in nodes:
+        for c in n.schema.columns:
+            if types.setdefault(c.label, c.type) != c.type:
+                return None
+    if not all(_tables_stay_apart(n) for n in nodes):
+        return None
+    return Stream(Union(tuple(nodes)))
+
+
+def _tables_stay_apart(node) -> bool:
+    """True when every table of `node` comes from one table of its source: each step has
+    one input and keeps at least the input's group key (so it never merges tables)."""
+    while node.inputs:
+        if len(node.inputs) != 1:
+            return False
+        below = node.inputs[0]
+        if not set(below.schema.key) <= set(node.schema.key):
+            return False
+        node = below
+    return True

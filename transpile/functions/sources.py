@@ -46,8 +46,15 @@ def csv_from(ctx, csv=None, file=None, mode="annotations"):
         return Stream(Literal(tuple(tables), flux_name="csv"))
     site = ctx.evaluator.next_source_site(all_choices=True)
 
+    first_rows, position = {}, 0
+    for table in tables:
+        first_rows[id(table)] = position
+        position += len(table.rows)
+
     def group(choice: int) -> Stream:
-        return Stream(Literal(tuple(groups[choice]), flux_name="csv", site=site, choice=choice, alternatives=len(groups)))
+        chosen = tuple(groups[choice])
+        return Stream(Literal(chosen, flux_name="csv", site=site, choice=choice, alternatives=len(groups),
+                              first_rows=tuple(first_rows[id(t)] for t in chosen)))
 
     wanted = ctx.evaluator.source_types.get(site, 0)
     if isinstance(wanted, AllChoices):

@@ -16,7 +16,9 @@ def lower_literal(lw: Lowerer, node: p.Literal) -> Relation:
     labels = list(schema.labels)
     rows = []
     seq = 0
-    for table in node.tables:
+    for position, table in enumerate(node.tables):
+        if node.first_rows is not None:
+            seq = node.first_rows[position]
         index = {c.label: i for i, c in enumerate(table.columns)}
         if not table.rows:
             keyvals = dict(zip(table.key, table.key_values()))

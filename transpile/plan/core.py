@@ -143,6 +143,9 @@ class Literal(SplitByType, PlanNode):
     site: int = 0
     choice: int = 0
     alternatives: int = 1
+    # The position (`__seq`) of each table's first row in the whole source, when this node
+    # holds one type group of it, so that groups put back together keep the source's order.
+    first_rows: tuple[int, ...] | None = None
 
     @cached_property
     def schema(self) -> Schema:
@@ -431,12 +434,15 @@ class Union(SplitByType, PlanNode):
 
     @cached_property
     def schema(self) -> Schema:
+        # A table lacking a column has it null, as Literal does for the tables it holds;
+        # so the key is every stream's key columns.
         columns: dict[str, Column] = {}
+        key: dict[str, None] = {}
         for s in self.streams:
             for c in s.schema.columns:
                 columns.setdefault(c.label, c)
-        key = self.streams[0].schema.key
-        return Schema(tuple(columns.values()), key)
+            key.update(dict.fromkeys(s.schema.key))
+        return Schema(tuple(columns.values()), tuple(key))
 
 
 @dataclass(frozen=True)
