@@ -74,10 +74,12 @@ def new_table(capacity_ids: int, pool_bytes: int):
     state[0] = number of ids, state[1] = bytes used in the pool. `slots` (id + 1, 0 when
     free) starts small and is regrown by `scan` (`_grown`); the other arrays have room for
     the worst case but are mapped lazily."""
+    offsets = np.empty(capacity_ids + 2, np.int64)  # empty, not zeros: a memset would touch it all
+    offsets[0] = 0
     return (
         np.zeros(_FIRST_SLOTS, np.int32),
         np.empty(capacity_ids + 1, np.uint64),
-        np.zeros(capacity_ids + 2, np.int64),
+        offsets,
         np.empty(max(pool_bytes, 1), np.uint8),
         np.zeros(2, np.int64),
     )
@@ -106,17 +108,16 @@ def _grown(slots, hashes, state):
     return new
 
 
-@njit(cache=True, nogil=True)
-def _intern(slots, hashes, offsets, pool, state, src, start, end):
-    """The id of src[start:end], added when new; -1 when the table is full."""
-    h = _hash(src, start, end)
+@njit(cache=True, nogil=True, inline="always")
+def _probe(slots, hashes, offsets, pool, src, start, end, h):
+    """(id of src[start:end] or -1, the slot where the probe stopped)."""
     mask = slots.size - 1
     i = np.int64(h & np.uint64(mask))
     length = end - start
     while True:
         ident = slots[i] - 1
         if ident < 0:
-            break
+            return -1, i
         if hashes[ident] == h:
             o = offsets[ident]
             if offsets[ident + 1] - o == length:
@@ -126,8 +127,24 @@ def _intern(slots, hashes, offsets, pool, state, src, start, end):
                         same = False
                         break
                 if same:
-                    return ident
+                    return ident, i
         i = (i + 1) & mask
+
+
+@njit(cache=True, nogil=True)
+def _lookup(slots, hashes, offsets, pool, state, src, start, end):
+    """The id of src[start:end], or -1 when it is not in the table."""
+    return _probe(slots, hashes, offsets, pool, src, start, end, _hash(src, start, end))[0]
+
+
+@njit(cache=True, nogil=True)
+def _intern(slots, hashes, offsets, pool, state, src, start, end):
+    """The id of src[start:end], added when new; -1 when the table is full."""
+    h = _hash(src, start, end)
+    ident, i = _probe(slots, hashes, offsets, pool, src, start, end, h)
+    if ident >= 0:
+        return ident
+    length = end - start
     count = state[0]
     used = state[1]
     if count >= hashes.size or used + length > pool.size or (count + 1) * 4 > slots.size * 3:
@@ -528,28 +545,49 @@ def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, v
             if c == 10 or c == 35:  # blank line, '#' comment
                 kind = SKIP
                 break
-            # -- measurement and tags: the series key
-            e = _name_end(buf, p, n, False)
-            if e <= p or buf[p] == 44 or buf[p] == 32:
-                break
-            p = e
-            ok = True
-            while p < n and buf[p] == 44:
-                k = _name_end(buf, p + 1, n, True)
-                if k <= p + 1 or k >= n or buf[k] != 61:
-                    ok = False
+            # -- measurement and tags: the series key, up to the first unescaped space.
+            # A series key seen before in this chunk is known to be valid: only a new
+            # one is read element by element.
+            q = p
+            while q < n:
+                d = buf[q]
+                if d == 32:
                     break
-                v = _name_end(buf, k + 1, n, True)
-                if v <= k + 1:
-                    ok = False
+                if d == 92:
+                    if q + 1 >= n or _ctrl(buf[q + 1]):
+                        q = n
+                        break
+                    q += 2
+                    continue
+                if _ctrl(d):
+                    q = n
                     break
-                p = v
-            if not ok or p >= n or buf[p] != 32:
+                q += 1
+            if q >= n:
                 break
-            sid = _intern(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, p)
+            sid = _lookup(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, q)
             if sid < 0:
-                break
-            p += 1
+                e = _name_end(buf, p, n, False)
+                if e <= p or buf[p] == 44 or buf[p] == 32:
+                    break
+                p = e
+                ok = True
+                while p < n and buf[p] == 44:
+                    k = _name_end(buf, p + 1, n, True)
+                    if k <= p + 1 or k >= n or buf[k] != 61:
+                        ok = False
+                        break
+                    v = _name_end(buf, k + 1, n, True)
+                    if v <= k + 1:
+                        ok = False
+                        break
+                    p = v
+                if not ok or p != q:
+                    break
+                sid = _intern(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, p)
+                if sid < 0:
+                    break
+            p = q + 1
             # -- field set: first as this series' previous line had it (nearly always)
             fid = series_fs[sid] - 1
             end = -1
