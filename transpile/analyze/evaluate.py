@@ -134,6 +134,8 @@ class Evaluator:
 
             library = parse(source, f"<{path}>")
             scope = self.universe.child()
+            # As in Flux's stdlib, a package's Flux source calls its own builtins by name.
+            scope.names.update(members)
             for imp in library.imports:
                 dep = imp.path.value
                 scope.define(imp.alias.name if imp.alias else dep.rsplit("/", 1)[-1], self.package(dep))

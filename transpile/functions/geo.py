@@ -32,14 +32,11 @@ from ..types import FluxType
 from . import geo_s2 as s2
 from . import geo_sql
 from .flux_defined import FLUX_SOURCES
-from .registry import alias, constant, flux_function
+from .registry import constant, flux_function
 from .scalar_support import is_row, register_sql, row_call
 from .streams import stream_of
 
 PKG = "experimental/geo"
-# The builtins again under a path of their own, for the package's Flux source to import
-# (a package's source cannot import the package itself).
-INTERNAL = "internal/geo"
 
 # Earth radius by distance unit: 6371.01 km reproduces the documented totalDistance
 # example exactly; a mile is 1.609344 km.
@@ -483,10 +480,6 @@ def getGrid(ctx, region, units, minSize=24, maxSize=-1, level=-1, maxLevel=-1):
     return Record({"level": level, "set": [s2.to_token(c) for c in grid.cells(level)]})
 
 
-for _name in ("s2CellIDToken", "getLevel", "ST_Contains", "ST_Distance", "s2CellLatLon"):
-    alias(INTERNAL, _name, PKG, _name)
-
-
 # ---------------------------------------------------------------- table functions
 
 
@@ -574,7 +567,6 @@ def totalDistance(ctx, tables, outputColumn="_value"):
 
 GEO_FLUX = '''
 import "experimental"
-import geo "internal/geo"
 
 // https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/torows/
 toRows = (tables=<-) => tables |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")
@@ -590,23 +582,23 @@ shapeData = (tables=<-, latField, lonField, level) =>
         |> map(fn: (r) => ({r with _field:
             if r._field == latField then "lat" else if r._field == lonField then "lon" else r._field}))
         |> toRows()
-        |> map(fn: (r) => ({r with s2_cell_id: geo.s2CellIDToken(point: {lat: r.lat, lon: r.lon}, level: level)}))
+        |> map(fn: (r) => ({r with s2_cell_id: s2CellIDToken(point: {lat: r.lat, lon: r.lon}, level: level)}))
         |> experimental.group(columns: ["s2_cell_id"], mode: "extend")
 
 // https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/strictfilter/
 strictFilter = (tables=<-, region) =>
-    tables |> filter(fn: (r) => geo.ST_Contains(region: region, geometry: {lat: r.lat, lon: r.lon}))
+    tables |> filter(fn: (r) => ST_Contains(region: region, geometry: {lat: r.lat, lon: r.lon}))
 
 // https://docs.influxdata.com/flux/v0/stdlib/experimental/geo/groupbyarea/ : the area is the
 // token's ancestor at `level`, or the point's cell when the tokens are coarser than that.
 groupByArea = (tables=<-, newColumn, level, s2cellIDLevel=-1) => {
-    _tokenLevel = (r) => if s2cellIDLevel == -1 then geo.getLevel(token: r.s2_cell_id) else s2cellIDLevel
+    _tokenLevel = (r) => if s2cellIDLevel == -1 then getLevel(token: r.s2_cell_id) else s2cellIDLevel
 
     return
         tables
             |> map(fn: (r) => ({r with __geo_area:
-                if level <= _tokenLevel(r) then geo.s2CellIDToken(token: r.s2_cell_id, level: level)
-                else geo.s2CellIDToken(point: {lat: r.lat, lon: r.lon}, level: level)}))
+                if level <= _tokenLevel(r) then s2CellIDToken(token: r.s2_cell_id, level: level)
+                else s2CellIDToken(point: {lat: r.lat, lon: r.lon}, level: level)}))
             |> rename(columns: {__geo_area: newColumn})
             |> group(columns: [newColumn])
 }
