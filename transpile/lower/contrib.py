@@ -39,3 +39,17 @@ def lower_event_duration(lw: Lowerer, node: c.EventDuration) -> Relation:
         ordered[col.label] = duration if col.label == node.column_name else columns.pop(col.label)
     ordered.update(columns)
     return windowed(rel, ordered)
+
+
+@lowers(c.WhenNoTables)
+def lower_when_no_tables(lw: Lowerer, node: c.WhenNoTables) -> Relation:
+    """Choice 0: the input as it is. Choice 1: the fallback's rows under
+    `WHERE NOT EXISTS (SELECT 1 FROM <input>)` (an empty table's placeholder row counts as
+    a table, so any row of the input rules the fallback out)."""
+    if node.choice == 0:
+        return lw.relation(node.input)
+    probe = lw.materialize(lw.relation(node.input), node.input.step)
+    rel = lw.materialize(lw.relation(node.fallback), node.fallback.step)
+    out = rel.with_columns(dict(rel.columns))
+    out.where.append(exp.Not(this=exp.Exists(this=exp.select(sql.number(1)).from_(probe.source.copy()))))
+    return out
