@@ -66,9 +66,10 @@ class Fetch:
     constants: dict[int, object]    # schema position -> value of a constant column
 
 
-def plan_fetch(result, written: str | None = None) -> Fetch:
-    """The Fetch of `result`; with `written`, read from that table, which holds the rows a
-    to() wrote (by label, with the row order columns) when the to() is the result."""
+def plan_fetch(result, written: tuple[str, set] | None = None) -> Fetch:
+    """The Fetch of `result`; with `written` = (table, its column labels), read from that
+    table, which holds the rows a to() wrote (by label, with the row order columns) when
+    the to() is the result."""
     select = result.select
     schema = result.schema
     projections = list(select.expressions)
@@ -89,7 +90,7 @@ def plan_fetch(result, written: str | None = None) -> Fetch:
     if not wanted:  # every column is constant: the SQL still counts the rows
         wanted = [exp.alias_(exp.Literal.number(1), exp.to_identifier("__row", quoted=True))]
     if written is not None:
-        return Fetch(_read_back(result, written, fetched), tuple(fetched), constants)
+        return Fetch(_read_back(result, *written, fetched), tuple(fetched), constants)
     # Swap the projections in place for the generation (the tree is not copied, it is
     # as large as the whole program) and put them back.
     select.set("expressions", wanted)
@@ -100,9 +101,9 @@ def plan_fetch(result, written: str | None = None) -> Fetch:
     return Fetch(text, tuple(fetched), constants)
 
 
-def _read_back(result, table: str, fetched: list[int]) -> str:
+def _read_back(result, table: str, labels: set, fetched: list[int]) -> str:
     """SELECT the fetched columns from `table` (by label) in the result's order: the
-    non-constant key columns, then the row order (as lower_result orders)."""
+    non-constant key columns, then the row order columns it has (as lower_result orders)."""
     schema = result.schema
     constant = {schema.columns[i].label for i in range(len(schema.columns)) if i not in fetched}
     columns = []
@@ -115,7 +116,7 @@ def _read_back(result, table: str, fetched: list[int]) -> str:
     if not columns:
         columns = [exp.alias_(exp.Literal.number(1), exp.to_identifier("__row", quoted=True))]
     order = [(k, False) for k in schema.key if k not in constant]
-    order += [(c, desc) for c, desc in result.node.order.items if c not in constant]
+    order += [(c, desc) for c, desc in result.node.order.items if c not in constant and c in labels]
     select = exp.select(*columns).from_(exp.Table(this=exp.to_identifier(table, quoted=True)))
     if order:
         select = select.order_by(*[exp.Ordered(this=exp.column(c, quoted=True), desc=desc, nulls_first=not desc)
@@ -163,7 +164,7 @@ def row_builder(width: int, fetched: tuple[int, ...], constants: dict[int, objec
     return eval(f"lambda rows: [({', '.join(cells)},) for r in rows]", env)  # noqa: S307
 
 
-def run_result(con, result, written: str | None = None) -> list[Table]:
+def run_result(con, result, written: tuple[str, set] | None = None) -> list[Table]:
     fetch = plan_fetch(result, written)
     schema = result.schema
     columns = tuple(Column(c.label, c.type) for c in schema.columns)
@@ -240,7 +241,8 @@ def run_compiled(con, compiled) -> QueryResult:
         if not any(name == result.name for name, _ in out.results):
             out.results.append((result.name, []))
         try:
-            found = run_result(con, result, to_bucket.ROWS if read_back else None)
+            written = (to_bucket.ROWS, {p.alias_or_name for p in writes[-1][1].expressions}) if read_back else None
+            found = run_result(con, result, written)
         finally:
             if read_back:
                 to_bucket.drop_rows(con)
