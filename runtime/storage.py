@@ -187,30 +187,48 @@ def extend_measurement(
         existing = layout.field(key) if layout else None
         if existing is not None and existing.type != flux_type:
             raise FieldTypeConflict(measurement, key, existing.type, flux_type)
-    if layout is None:
+    created = layout is None
+    if created:
         layout = _create_measurement(con, catalog, measurement)
     table = qualified(layout)
     new_tags = list(layout.tags)
     new_fields = list(layout.fields)
     taken = layout.column_names()
+    added: list[tuple[str, str]] = []  # (column, SQL type)
     for key in sorted(set(tag_keys) - set(layout.tag_keys)):
         column = unique_name(key, taken, "_tag")
         taken.add(column.lower())
-        con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {TAG_SQL_TYPE}")
-        con.execute(
-            f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(TAG_KEYS_TABLE)} VALUES (?, ?, ?, ?)",
-            [catalog.bucket, measurement, key, column],
-        )
+        added.append((column, TAG_SQL_TYPE))
         new_tags.append(TagColumn(key, column))
     for key in sorted(set(fields) - set(layout.field_types)):
         column = unique_name(key, taken, "_field")
         taken.add(column.lower())
-        con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {FIELD_SQL_TYPES[fields[key]]}")
-        con.execute(
-            f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(FIELDS_TABLE)} VALUES (?, ?, ?, ?, ?)",
-            [catalog.bucket, measurement, key, column, fields[key].value],
-        )
+        added.append((column, FIELD_SQL_TYPES[fields[key]]))
         new_fields.append(FieldColumn(key, column, fields[key]))
+    if created:
+        # A new table gets all its columns at once (an ALTER TABLE per column costs).
+        columns = [(TIME_COLUMN, f"{TIME_SQL_TYPE} NOT NULL")] + added
+        con.execute(
+            f"CREATE TABLE {table} ({', '.join(f'{quote(c)} {t}' for c, t in columns)})"
+        )
+    else:
+        for column, sql_type in added:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {quote(column)} {sql_type}")
+    tag_rows = new_tags[len(layout.tags):]
+    if tag_rows:
+        con.execute(
+            f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(TAG_KEYS_TABLE)} "
+            "SELECT ?, ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [catalog.bucket, measurement, [t.key for t in tag_rows], [t.column for t in tag_rows]],
+        )
+    field_rows = new_fields[len(layout.fields):]
+    if field_rows:
+        con.execute(
+            f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(FIELDS_TABLE)} "
+            "SELECT ?, ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[])",
+            [catalog.bucket, measurement, [f.key for f in field_rows], [f.column for f in field_rows],
+             [f.type.value for f in field_rows]],
+        )
     layout = MeasurementLayout(
         layout.bucket, measurement, layout.schema, layout.table, tuple(new_tags), tuple(new_fields)
     )
@@ -221,6 +239,8 @@ def extend_measurement(
 def _create_measurement(
     con: duckdb.DuckDBPyConnection, catalog: BucketCatalog, measurement: str
 ) -> MeasurementLayout:
+    """The layout of a new measurement, recorded in the catalog; `extend_measurement`
+    creates its table."""
     taken = {
         r[0].lower()
         for r in con.execute(
@@ -230,9 +250,6 @@ def _create_measurement(
         ).fetchall()
     }
     table = unique_name(measurement, taken)
-    con.execute(
-        f"CREATE TABLE {quote(catalog.schema)}.{quote(table)} ({quote(TIME_COLUMN)} {TIME_SQL_TYPE} NOT NULL)"
-    )
     con.execute(
         f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(MEASUREMENTS_TABLE)} VALUES (?, ?, ?)",
         [catalog.bucket, measurement, table],
