@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from ..analyze.objects import Stream
 from ..plan.contrib import WhenNoTables
-from . import experimental_objects, monitor  # noqa: F401  (registers experimental.group, the monitor package)
+from . import monitor, reshape  # noqa: F401  (register the monitor package and experimental.group)
 from .flux_defined import FLUX_SOURCES
 from .join import _compiled_in_parts
 from .registry import flux_function
