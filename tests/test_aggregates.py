@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 import transpile
-from runtime.execute import run_compiled
+from flux_run import execute
 from transpile.errors import FluxError
 from transpile.lower import tdigest
 
@@ -19,11 +19,7 @@ NOW = "2030-01-01T00:00:00Z"
 
 def run(flux: str) -> list:
     """[(key values, rows as dicts)] of the script's result tables, in output order."""
-    con = duckdb.connect()
-    try:
-        result = run_compiled(con, transpile.compile(flux, now=NOW))
-    finally:
-        con.close()
+    result = execute(flux, NOW)
     return [(t.key_values(), [dict(zip([c.label for c in t.columns], row)) for row in t.rows]) for t in result]
 
 
@@ -266,3 +262,15 @@ array.from(rows: [{_time: 2017-03-12T01:45:00Z, _value: 1.0}])
     day, calendar = run(flux)
     assert day[0][:2] == (1588377600000000000, 1591056000000000000)  # 2020-05-02 .. 2020-06-02
     assert calendar[0][:2] == (1458000000000000000, 1489536000000000000)  # 2016-03-15 .. 2017-03-15
+
+
+def test_filter_drops_a_table_that_range_left_empty_even_when_its_key_passes():
+    # filter(onEmpty: "drop") drops empty tables; here the predicate only reads the key.
+    flux = ('import "array"\n'
+            'array.from(rows: [{_time: 2024-01-01T00:00:00Z, _value: 1.0, t: "a"},'
+            ' {_time: 2024-01-02T00:00:00Z, _value: 2.0, t: "b"}])\n'
+            '  |> group(columns: ["t"])\n'
+            '  |> range(start: 2024-01-01T00:00:00Z, stop: 2024-01-01T12:00:00Z)\n'
+            '  |> filter(fn: (r) => r.t != "c")\n'
+            '  |> count()')
+    assert [(key[-1], [r["_value"] for r in rows]) for key, rows in run(flux)] == [("a", [1])]

@@ -126,6 +126,10 @@ def lower_filter(lw: Lowerer, node: p.Filter) -> Relation:
         return keep_empty_tables(lw, rel, node, predicate, marker_of(node.input))
     out = rel.with_columns(dict(rel.columns))
     out.where.append(predicate)
+    marker = marker_of(node.input)
+    if node.input.may_have_empty and marker in rel.columns:
+        # onEmpty "drop": an empty table is dropped even when its key passes the predicate.
+        out.where.append(exp.Not(this=exp.Is(this=rel.ref(marker), expression=exp.Null())))
     return out
 
 
