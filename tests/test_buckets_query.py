@@ -137,3 +137,16 @@ def test_pivot_of_fields_of_mixed_types_gives_one_row_per_time(db):
     assert [r["used_percent"] for r in rows] == pytest.approx([i / 10 for i in range(354, 360)])
     assert [r["ratio"] for r in rows] == pytest.approx([10.0] * 6)
     assert all(isinstance(r["used"], int) for r in rows)
+
+
+def test_two_sources_of_mixed_field_types_in_one_script(db):
+    # Each result is compiled once per type group of the source it reads.
+    script = '''a = from(bucket: "telegraf/default") |> range(start: -1m) |> filter(fn: (r) => r.host == "myHost") |> last()
+b = from(bucket: "telegraf/default") |> range(start: -1m) |> filter(fn: (r) => r.host == "other") |> first()
+a |> yield(name: "a")
+b |> yield(name: "b")'''
+    result = db.query(script, now=T0 + HOUR)
+    values = {name: sorted((t.key_values()[t.key.index("_field")], t.rows[0][t.index("_value")]) for t in tables)
+              for name, tables in result.results}
+    assert values["a"] == [("used", 359), ("used_percent", pytest.approx(35.9))]
+    assert values["b"] == [("used", 354 * 7), ("used_percent", pytest.approx(354 * 7 / 10))]

@@ -9,6 +9,7 @@ This package never imports duckdb or `runtime`: it produces SQL, it does not run
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,9 +43,11 @@ def compile(source: str, now: int | str | None = None, filename: str = "<stdin>"
     """Compile Flux `source`; `now` is the time now() returns (ns since epoch or RFC3339).
 
     `catalog` (an object with `bucket(name)` and `buckets()`) describes the buckets that
-    `from()` reads. A stream holds one `_value` type, so when the fields a `from()` reads
-    have several types, the program is compiled once per type and each result has one
-    statement per type; the runtime concatenates their tables.
+    `from()` reads. A stream holds one type per column, so a source holding a column in
+    several types (the fields a `from()` reads, a CSV's tables) is first evaluated as type
+    variants that pivot() can merge (analyze/variants.py); failing that, the program is
+    compiled once per type group of each such source, each result has one statement per
+    type group of the sources it reads, and the runtime concatenates their tables.
     """
     from .analyze.evaluate import Evaluator
     from .lower.lowerer import Lowerer
@@ -63,35 +66,38 @@ def compile(source: str, now: int | str | None = None, filename: str = "<stdin>"
         return program, [(r.name, _optimized(r.node)) for r in program.results]
 
     first = evaluate({})
-    partitions = _type_partitions([node for _, node in first[1]])
-    if len(partitions) > 1:
-        merged = _evaluate_all_choices(evaluate, partitions)
+    current, fixed, mixed = _source_choices([node for _, node in first[1]])
+    if mixed:
+        merged = _evaluate_all_choices(evaluate, fixed, mixed)
         if merged is not None:
             program, results = merged
             _check_writes([node for _, node in results])
             compiled = [Lowerer().lower_result(name, node) for name, node in results]
             return Compiled(compiled, program.options, program.now)
-    initial = {source.site: source.source_choice for source in _sources([node for _, node in first[1]])}
-    compiled = []
-    for types in partitions:
-        # The first evaluation serves the partition whose choices it already made.
-        same = all(initial.get(site) == choice for site, choice in types.items())
+    # One compilation per combination of the mixed sources' type groups; each result is
+    # lowered once per combination of the sources it reads.
+    compiled, done = [], set()
+    for combination in itertools.product(*mixed.values()):
+        types = {**fixed, **dict(zip(mixed, combination))}
+        # The first evaluation serves the combination whose choices it already made.
+        same = all(current.get(site) == choice for site, choice in types.items())
         program, results = first if same else evaluate(types)
         _check_writes([node for _, node in results])
-        compiled += [Lowerer().lower_result(name, node) for name, node in results]
+        for index, (name, node) in enumerate(results):
+            read = tuple(sorted({s.site: types[s.site] for s in _sources([node]) if s.site in mixed}.items()))
+            if (index, read) not in done:
+                done.add((index, read))
+                compiled.append(Lowerer().lower_result(name, node))
     return Compiled(compiled, program.options, program.now)
 
 
-def _evaluate_all_choices(evaluate, partitions: list[dict]):
-    """The program evaluated once with its mixed-type source in all its type groups at
+def _evaluate_all_choices(evaluate, fixed: dict, mixed: dict):
+    """The program evaluated once with its mixed-type sources in all their type groups at
     once (analyze/variants.py), or None when some step needs them compiled apart."""
     from .analyze.variants import AllChoices, NeedsSplit
 
-    site = next(site for site in partitions[0] if partitions[0][site] != partitions[1].get(site))
-    types = dict(partitions[0])
-    types[site] = AllChoices(tuple(p[site] for p in partitions))
     try:
-        return evaluate(types)
+        return evaluate({**fixed, **{site: AllChoices(tuple(options)) for site, options in mixed.items()}})
     except NeedsSplit:
         return None
 
@@ -116,24 +122,18 @@ def _sources(nodes) -> list:
     return found
 
 
-def _type_partitions(nodes) -> list[dict]:
-    """One {source site: choice} per compilation (see `compile`): a single compilation
-    unless one source has several choices (types of its fields, groups of its tables)."""
-    choices: dict = {}
-    current: dict = {}
+def _source_choices(nodes) -> tuple[dict, dict, dict]:
+    """The sources that may be compiled several ways (see `compile`): the choice each made,
+    the one choice of those with a single type group, and the options of the others."""
+    current, fixed, mixed = {}, {}, {}
     for source in _sources(nodes):
-        choices[source.site] = source.source_choices()
+        options = source.source_choices()
         current[source.site] = source.source_choice
-    multi = [site for site, options in choices.items() if len(options) > 1]
-    if len(multi) > 1:
-        raise FluxUnsupportedError(
-            "two sources each hold columns of several types (e.g. fields of mixed types); "
-            "filter one of them to a single type"
-        )
-    single = {site: options[0] for site, options in choices.items() if len(options) == 1}
-    if not multi:
-        return [single] if any(current[site] != choice for site, choice in single.items()) else [{}]
-    return [{**single, multi[0]: choice} for choice in choices[multi[0]]]
+        if len(options) > 1:
+            mixed[source.site] = options
+        elif options:
+            fixed[source.site] = options[0]
+    return current, fixed, mixed
 
 
 def _check_writes(nodes) -> None:
