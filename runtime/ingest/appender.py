@@ -1,9 +1,8 @@
 """Buffered appends of column parts to measurement tables, with InfluxDB's overwrite rule.
 
 Owns when rows reach DuckDB and by which statement. Parts (rows that share their columns)
-wait per measurement until about FLUSH_ROWS rows are buffered: DuckDB appends a large
-batch on all its threads and writes whole row groups, where many small INSERTs run on one
-thread and leave the compression to the COMMIT. A flush appends with a plain INSERT when
+wait per measurement until about FLUSH_ROWS rows are buffered (see below). A flush
+appends with a plain INSERT when
 no point repeats, neither inside the batch nor against stored rows; otherwise it stages the
 batch and merges (`storage.merge_rows`: the later line wins field by field).
 
@@ -26,7 +25,13 @@ import numpy as np
 from runtime import storage
 from transpile.storage_layout import MeasurementLayout
 
-FLUSH_ROWS = 1 << 20  # buffered rows (all measurements) that trigger a flush
+# A measurement's buffered rows are appended once they reach FLUSH_ROWS, or, the largest
+# first, when all measurements together hold BUFFERED_ROWS_MAX (memory: about 100 bytes a
+# row). DuckDB appends an INSERT of a million rows or so as whole, compressed row groups
+# written at once; a series of INSERTs of some 250,000 rows each into one table can leave
+# the compression to the COMMIT and cost twice as much in all (measured, DuckDB 2.0).
+FLUSH_ROWS = 1 << 20
+BUFFERED_ROWS_MAX = 3 << 20
 
 
 @dataclass
@@ -113,17 +118,19 @@ class Appender:
             state.parts.append(part)
             state.rows += len(part.times)
             self._buffered += len(part.times)
-        if self._buffered >= self.flush_rows:
-            self.flush()
+        if state.rows >= self.flush_rows:
+            self._flush(state)
+        while self._buffered >= BUFFERED_ROWS_MAX:
+            self._flush(max(self._measurements.values(), key=lambda m: m.rows))
 
     def flush(self) -> None:
         for state in self._measurements.values():
             if state.parts:
                 self._flush(state)
-        self._buffered = 0
 
     def _flush(self, state: _Measurement) -> None:
         parts = _concatenated(state.parts)
+        self._buffered -= state.rows
         state.parts, state.rows = [], 0
         times = np.concatenate([p.times for p in parts])
         series = np.concatenate([p.series for p in parts])
