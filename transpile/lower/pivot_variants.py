@@ -2,7 +2,7 @@
 
 Each variant's rows go into one UNION ALL with their value in a column of its own
 (`__value_<n>`, typed as that variant's values; NULL in the other variants' rows), and
-the pivot is the same GROUP BY as a plain pivot (lower/reshape.py), each new column
+the pivot is the same GROUP BY as a plain pivot (`grouped_pivot`), each new column
 taking the value column of the variant that supplies it.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ from ..plan.reshape import PivotVariants
 from . import sql
 from .lowerer import SEQ, Lowerer, lowers
 from .relation import Relation
-from .reshape import cell_sql, is_real
+from .reshape import grouped_pivot
 
 
 def _value_label(index: int) -> str:
@@ -38,19 +38,4 @@ def lower_pivot_variants(lw: Lowerer, node: PivotVariants) -> Relation:
     name = lw.ctes.add(node.step + "_variants", sql.union_all(selects))
     labels = carried + [_value_label(i) for i in range(len(node.pivots))] + [SEQ]
     rel = Relation(source=exp.Table(this=sql.ident(name)), columns={label: sql.col(label) for label in labels})
-
-    key_types = [first.input.schema.type_of(c) for c in first.column_key]
-    columns = {label: rel.ref(label) for label in kept}
-    for index, pivot in enumerate(node.pivots):
-        ordered = exp.Order(this=rel.ref(_value_label(index)), expressions=[sql.ordered(rel.ref(SEQ))])
-        for label, values in pivot.new_columns:
-            conds = [is_real(rel)] + [
-                exp.Is(this=rel.ref(c), expression=exp.Null()) if v is None else exp.EQ(this=rel.ref(c), expression=cell_sql(v, t))
-                for c, v, t in zip(first.column_key, values, key_types)
-            ]
-            columns[label] = exp.Filter(this=exp.Last(this=ordered.copy()), expression=exp.Where(this=sql.and_all(conds)))
-    columns[SEQ] = sql.func("min", rel.ref(SEQ))
-    out = rel.with_columns(columns, group_by_all=True)
-    if not node.schema.key and not first.row_key:
-        out.having = exp.GT(this=sql.func("count", exp.Star()), expression=sql.number(0))
-    return out
+    return grouped_pivot(rel, node, [(pivot, _value_label(i)) for i, pivot in enumerate(node.pivots)])

@@ -49,20 +49,28 @@ def lower_pivot(lw: Lowerer, node: r.Pivot) -> Relation:
     if wide is not None:
         return wide
     rel = lw.composable_input(node.input, node.input.step)
-    s_in = node.input.schema
-    new = {label for label, _ in node.new_columns}
+    return grouped_pivot(rel, node, [(node, node.value_column)])
+
+
+def grouped_pivot(rel: Relation, node, parts: list) -> Relation:
+    """The pivot `node` as a GROUP BY over `rel`: the kept columns, then for each
+    (pivot, value column of rel) in `parts` one filtered `last()` per new column of that
+    pivot (PivotVariants has a part per type variant; Pivot one)."""
+    first = parts[0][0]
+    key_types = [first.input.schema.type_of(c) for c in first.column_key]
+    new = {label for pivot, _ in parts for label, _ in pivot.new_columns}
     columns = {c.label: rel.ref(c.label) for c in node.schema.columns if c.label not in new}
-    key_types = [s_in.type_of(c) for c in node.column_key]
-    ordered = exp.Order(this=rel.ref(node.value_column), expressions=[sql.ordered(rel.ref(SEQ))])
-    for label, values in node.new_columns:
-        conds = [is_real(rel)] + [
-            exp.Is(this=rel.ref(c), expression=exp.Null()) if v is None else exp.EQ(this=rel.ref(c), expression=cell_sql(v, t))
-            for c, v, t in zip(node.column_key, values, key_types)
-        ]
-        columns[label] = exp.Filter(this=exp.Last(this=ordered.copy()), expression=exp.Where(this=sql.and_all(conds)))
+    for pivot, value in parts:
+        ordered = exp.Order(this=rel.ref(value), expressions=[sql.ordered(rel.ref(SEQ))])
+        for label, values in pivot.new_columns:
+            conds = [is_real(rel)] + [
+                exp.Is(this=rel.ref(c), expression=exp.Null()) if v is None else exp.EQ(this=rel.ref(c), expression=cell_sql(v, t))
+                for c, v, t in zip(first.column_key, values, key_types)
+            ]
+            columns[label] = exp.Filter(this=exp.Last(this=ordered.copy()), expression=exp.Where(this=sql.and_all(conds)))
     columns[SEQ] = sql.func("min", rel.ref(SEQ))
     out = rel.with_columns(columns, group_by_all=True)
-    if not node.schema.key and not node.row_key:
+    if not node.schema.key and not first.row_key:
         _nonempty_having(out)
     return out
 
