@@ -141,7 +141,10 @@ def constant_value(e: exp.Expression, flux_type: FluxType):
             match = _TIMESTAMP.fullmatch(e.this.this)
             if match is not None:
                 day, clock, fraction = match.groups()
-                return parse_rfc3339(f"{day}T{clock or '00:00:00'}{'.' + fraction if fraction else ''}Z")
+                try:
+                    return parse_rfc3339(f"{day}T{clock or '00:00:00'}{'.' + fraction if fraction else ''}Z")
+                except ValueError:  # not a time Python reads the same way: DuckDB converts it
+                    return NOT_CONSTANT
         return NOT_CONSTANT
     if isinstance(e, exp.Literal) and e.is_string and flux_type == FluxType.STRING:
         return e.this

@@ -106,3 +106,19 @@ def test_the_catalog_read_in_one_statement_is_the_storage_catalog():
             assert load_catalog(database.connection, bucket) == storage.load_catalog(database.connection, bucket)
     finally:
         database.close()
+
+
+def test_constant_columns_keep_their_values_at_the_edges():
+    database = Database()
+    try:
+        database.write("m,t=x v=1 1", bucket="b")
+        source = '''import "array"
+array.from(rows: [{_time: 1901-12-13T20:45:52.000000001Z, s: "it's \\"q\\"", b: true, n: 1}])
+  |> map(fn: (r) => ({r with early: 1901-12-13T20:45:52.000000001Z, late: 2262-04-11T23:47:16.854775807Z, s2: "a\\nb", f: false}))'''
+        (table,) = list(database.query(source, now=NOW))
+        row = dict(zip(table.labels, table.rows[0]))
+        assert row["early"] == row["_time"] == -(2**31) * 10**9 + 1
+        assert row["late"] == 2**63 - 1
+        assert row["s2"] == "a\nb" and row["f"] is False and row["s"] == 'it\'s "q"'
+    finally:
+        database.close()
