@@ -330,16 +330,16 @@ def scan_lines(lines: list[str], precision: str = "ns") -> list[tuple]:
     data = ("\n".join(lines) + "\n").encode()
     unit = PRECISION_NS[precision]
     scan = scanner.scan_chunk(data, unit, NOW - NOW % unit)  # the writer truncates `now`
-    chunk = columnar.to_columns(scan, data, columnar.Decoder(SeriesIds()))
+    series_ids = SeriesIds()
+    chunk = columnar.to_columns(scan, data, columnar.Decoder(series_ids))
     out: list[tuple] = [("skip",)] * scan.lines
     for ln, _ in chunk.careful:
         out[ln] = ("careful",)
     for m, columns in chunk.measurements.items():
         for g in columns.groups:
             for i, row in enumerate(g.rows.tolist()):
-                sid = int(g.series[i])
-                tags = tuple(sorted((k, columns.tag_values[k][sid]) for k in columns.tag_keys
-                                    if columns.tag_values[k][sid] is not None))
+                measurement, tags = series_ids.keys[int(g.series[i])]
+                assert measurement == m
                 fields = tuple(
                     (k, t, _plain(v[i])) for k, t, v in zip(g.fieldset.keys, g.fieldset.types, g.values)
                 )

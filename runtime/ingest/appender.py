@@ -49,11 +49,12 @@ class _Measurement:
 
 class SeriesIds:
     """One number per series (measurement, sorted tags) for the whole write, shared by the
-    thread that cuts columns and the one that writes: `cpu,a=1,b=2` and `cpu,b=2,a=1`
+    threads that cut columns and the one that writes: `cpu,a=1,b=2` and `cpu,b=2,a=1`
     are one series."""
 
     def __init__(self) -> None:
         self._ids: dict[tuple, int] = {}
+        self.keys: list[tuple[str, tuple[tuple[str, str], ...]]] = []  # by id
         self._lock = threading.Lock()
 
     def id(self, measurement: str, tags: tuple[tuple[str, str], ...]) -> int:
@@ -61,7 +62,10 @@ class SeriesIds:
         found = self._ids.get(key)
         if found is None:
             with self._lock:
-                found = self._ids.setdefault(key, len(self._ids))
+                found = self._ids.get(key)
+                if found is None:
+                    found = self._ids[key] = len(self.keys)
+                    self.keys.append(key)
         return found
 
 
@@ -90,6 +94,16 @@ class Appender:
             state.stored_range = None if lo is None else (lo, hi)
         state.layout = layout  # columns may have been added since
         return state
+
+    def unknown(self, measurement: str, ids: np.ndarray) -> np.ndarray:
+        """The series ids among `ids` whose tags `add_series` has not been given yet."""
+        state = self._measurements.get(measurement)
+        if state is None:
+            return ids
+        inside = ids < len(state.known)
+        known = np.zeros(len(ids), np.bool_)
+        known[inside] = state.known[ids[inside]]
+        return ids[~known]
 
     def add_series(self, layout: MeasurementLayout, ids: np.ndarray, tags: dict[str, list]) -> None:
         """Tag values (tag column -> value per entry of `ids`, None when absent) of series

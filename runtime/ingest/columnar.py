@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,7 +53,7 @@ class Group:
     fieldset: FieldSet
     rows: np.ndarray               # line indexes in the chunk, ascending
     times: np.ndarray              # int64 ns
-    series: np.ndarray             # series ids (index `MeasurementColumns.tag_values`)
+    series: np.ndarray             # series ids of the write (`SeriesIds`)
     values: list[np.ndarray]       # one typed column per field of the field set
 
     @property
@@ -63,9 +64,6 @@ class Group:
 @dataclass
 class MeasurementColumns:
     measurement: str
-    tag_keys: list[str]
-    tag_values: dict[str, np.ndarray]   # tag key -> value (or None) per series id (object)
-    canonical: np.ndarray               # per series id: one id per distinct tag set (write-wide)
     groups: list[Group] = field(default_factory=list)
 
 
@@ -77,58 +75,54 @@ class ChunkColumns:
 
 
 class Decoder:
-    """Decodes interned series keys and field sets; remembers them for the whole write."""
+    """Decodes interned series keys and field sets; remembers them for the whole write.
+    Shared by worker threads: its caches only grow, and a race only repeats work."""
 
     def __init__(self, series_ids: SeriesIds) -> None:
-        self._series: dict[bytes, tuple[SeriesKey, int] | None] = {}
+        self._series: dict[bytes, int] = {}
         self._fieldsets: dict[bytes, FieldSet | None] = {}
-        self._ids = series_ids
-        self._last: tuple[list[bytes], dict] | None = None  # the previous chunk's series
+        self.ids = series_ids
+        self._codes: dict[str, int] = {}       # measurement -> code
+        self.names: list[str] = []             # code -> measurement
+        self._code_of_id = np.zeros(0, np.int64)
+        self._lock = threading.Lock()
 
-    def series(self, raw: bytes) -> tuple[SeriesKey, int] | None:
-        """The series key of a raw series key and its id (one id per distinct tag set in
-        the whole write: `cpu,a=1,b=2` and `cpu,b=2,a=1` are one series), or None when the
-        reference parser rejects it."""
-        try:
-            return self._series[raw]
-        except KeyError:
-            pass
+    def series(self, raw: bytes) -> int:
+        """The series id of a raw series key (`SeriesIds`), or -1 when the reference parser
+        rejects it."""
+        found = self._series.get(raw)
+        if found is not None:
+            return found
         try:
             point = parse_line(raw.decode("utf-8") + " f=0", 1)
-            key = SeriesKey(point.measurement, point.tags)
-            found = key, self._ids.id(key.measurement, key.tags)
+            found = self.ids.id(point.measurement, point.tags)
         except (LineError, UnicodeDecodeError):
-            found = None
+            found = -1
         self._series[raw] = found
         return found
 
-    def measurements(self, series_raw: list[bytes]) -> tuple[list[str], np.ndarray, dict[str, "MeasurementColumns"]]:
-        """For a chunk's series: the measurement names, per series id the index of its
-        measurement (-1: rejected), and per measurement its tag table (without groups).
-        Consecutive chunks usually list the same series: the tables are then reused."""
-        if self._last is not None and self._last[0] == series_raw:
-            names, series_m, tables = self._last[1]
-        else:
-            found = [self.series(raw) for raw in series_raw]
-            names = sorted({f[0].measurement for f in found if f is not None})
-            index = {m: i for i, m in enumerate(names)}
-            series_m = np.array([index[f[0].measurement] if f is not None else -1 for f in found] or [0], np.int64)
-            tables = {}
-            for m in names:
-                tag_keys = sorted({k for f in found if f is not None and f[0].measurement == m for k, _ in f[0].tags})
-                tag_values = {k: np.full(len(found), None, dtype=object) for k in tag_keys}
-                canonical = np.full(len(found), -1, np.int64)
-                tables[m] = MeasurementColumns(m, tag_keys, tag_values, canonical)
-            for sid, f in enumerate(found):
-                if f is not None:
-                    table = tables[f[0].measurement]
-                    table.canonical[sid] = f[1]
-                    for k, v in f[0].tags:
-                        table.tag_values[k][sid] = v
-            self._last = (list(series_raw), (names, series_m, tables))
-        return names, series_m, {
-            m: MeasurementColumns(t.measurement, t.tag_keys, t.tag_values, t.canonical) for m, t in tables.items()
-        }
+    def measurement_codes(self, ids: np.ndarray) -> np.ndarray:
+        """The measurement code (index into `names`) of each series id; -1 for -1."""
+        top = int(ids.max()) + 1 if len(ids) else 0
+        if top > len(self._code_of_id):
+            with self._lock:
+                self._grow_codes(top)
+        table = self._code_of_id
+        return np.where(ids >= 0, table[np.maximum(ids, 0)] if len(table) else -1, -1)
+
+    def _grow_codes(self, top: int) -> None:
+        if top > len(self._code_of_id):
+            keys = self.ids.keys
+            codes = np.full(top, -1, np.int64)
+            codes[: len(self._code_of_id)] = self._code_of_id
+            for i in range(len(self._code_of_id), top):
+                measurement = keys[i][0]
+                code = self._codes.get(measurement)
+                if code is None:
+                    code = self._codes[measurement] = len(self.names)
+                    self.names.append(measurement)
+                codes[i] = code
+            self._code_of_id = codes
 
     def fieldset(self, raw: bytes) -> FieldSet | None:
         try:
@@ -169,8 +163,10 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
             kinds[overflow] = CAREFUL
             careful_rows.append(np.array(overflow, np.int64))
 
-    # Per series id: its measurement (index) or -1; per field set id: itself or -1.
-    names, series_m, tables = decoder.measurements(scan.series_raw)
+    # Per series of the chunk: its id in the write and its measurement's code, or -1.
+    ids = np.array([decoder.series(raw) for raw in scan.series_raw] or [-1], np.int64)
+    series_m = decoder.measurement_codes(ids)
+    names = decoder.names
     fieldsets = [decoder.fieldset(raw) for raw in scan.fieldsets_raw]
     fieldset_ok = np.array([f is not None for f in fieldsets] or [False])
 
@@ -190,7 +186,9 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
     for key in np.flatnonzero(counts).tolist():
         m, f = divmod(key, max(1, len(fieldsets)))
         measurement = names[m]
-        columns = measurements.setdefault(measurement, tables[measurement])
+        columns = measurements.get(measurement)
+        if columns is None:
+            columns = measurements[measurement] = MeasurementColumns(measurement)
         rows = fast[group_key == key]
         fieldset = fieldsets[f]
         slots = gather_slots(vals, scan.vstart, rows, len(fieldset.types))
@@ -209,7 +207,7 @@ def to_columns(scan: ScanResult, data: bytes, decoder: Decoder) -> ChunkColumns:
                 values.append(strings[raw])
             else:
                 values.append(_NUMERIC[flux_type](raw))
-        columns.groups.append(Group(fieldset, rows, scan.times[rows], scan.series[rows], values))
+        columns.groups.append(Group(fieldset, rows, scan.times[rows], ids[scan.series[rows]], values))
 
     careful = np.unique(np.concatenate(careful_rows)) if len(careful_rows) > 1 else careful_rows[0]
     return ChunkColumns(

@@ -314,10 +314,12 @@ class _BatchWriter:
     def _write_measurement(self, measurement: str, columns: "columnar.MeasurementColumns | None",
                            points: list[Point], winners) -> None:
         groups = columns.groups if columns is not None else []
-        tag_keys = {k for p in points for k, _ in p.tags}
-        used = np.unique(np.concatenate([g.series for g in groups])) if groups else None
+        # Series new to this write bring their tags (keys of the others are columns already).
+        new = np.zeros(0, np.int64)
         if groups:
-            tag_keys |= {k for k in columns.tag_keys if any(v is not None for v in columns.tag_values[k][used])}
+            new = self.appender.unknown(measurement, np.unique(np.concatenate([g.series for g in groups])))
+        new_tags = [dict(self.series_ids.keys[i][1]) for i in new.tolist()]
+        tag_keys = {k for tags in new_tags for k in tags} | {k for p in points for k, _ in p.tags}
         field_keys = {k for g in groups for k in g.fieldset.keys} | {k for p in points for k, _, _ in p.fields}
         if not field_keys:
             return
@@ -325,19 +327,18 @@ class _BatchWriter:
             self.con, self.catalog, measurement, tag_keys,
             {k: winners[(measurement, k)] for k in field_keys},
         )
-        parts = []
-        if groups:
-            ids = columns.canonical
-            self.appender.add_series(layout, ids[used], {
-                layout.tag(k).column: columns.tag_values[k][used] for k in columns.tag_keys if k in tag_keys
+        if len(new):
+            self.appender.add_series(layout, new, {
+                layout.tag(k).column: [tags.get(k) for tags in new_tags]
+                for k in sorted({k for tags in new_tags for k in tags})
             })
-            parts += [
-                storage.ColumnPart(
-                    g.times, g.rows + self.first_line, ids[g.series],
-                    {layout.field(k).column: v for k, v in zip(g.fieldset.keys, g.values)},
-                )
-                for g in groups
-            ]
+        parts = [
+            storage.ColumnPart(
+                g.times, g.rows + self.first_line, g.series,
+                {layout.field(k).column: v for k, v in zip(g.fieldset.keys, g.values)},
+            )
+            for g in groups
+        ]
         if points:
             parts += self._point_parts(layout, points)
         self.result.points += sum(len(p.times) for p in parts)
