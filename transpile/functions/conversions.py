@@ -5,6 +5,8 @@ strings by parsing them, bools to 0/1, times to nanoseconds, floats to ints by t
 """
 from __future__ import annotations
 
+import re
+
 from sqlglot import exp
 
 from ..lower import sql
@@ -32,7 +34,9 @@ def convert_constant(v, target: FluxType):
     if target in (FluxType.INT, FluxType.UINT, FluxType.TIME, FluxType.DURATION):
         if isinstance(raw, str):
             if target == FluxType.TIME:
-                return Time(parse_rfc3339(raw))
+                # time(v: "2021-01-01") is 2021-01-01T00:00:00Z
+                # (https://docs.influxdata.com/flux/v0/data-types/basic/time/).
+                return Time(parse_rfc3339(raw + "T00:00:00Z" if _DATE_ONLY.fullmatch(raw) else raw))
             if target == FluxType.DURATION:
                 from ..annotated_csv import parse_cell
 
@@ -41,11 +45,15 @@ def convert_constant(v, target: FluxType):
         n = int(raw)
         return {FluxType.INT: n, FluxType.UINT: UInt(n % (1 << 64)), FluxType.TIME: Time(n), FluxType.DURATION: Duration(0, n)}[target]
     if target == FluxType.BOOL:
+        # Strings must be "true" or "false", numbers 0 or 1
+        # (https://docs.influxdata.com/flux/v0/data-types/basic/bool/).
         if isinstance(raw, str):
             if raw not in ("true", "false"):
                 raise ValueError(f"cannot convert {raw!r} to bool")
             return raw == "true"
-        return bool(raw)
+        if isinstance(raw, bool) or raw in (0, 1):
+            return bool(raw)
+        raise ValueError(f"cannot convert {raw!r} to bool (a number must be 0 or 1)")
     raise ValueError(f"cannot convert to {target.value}")
 
 
@@ -62,6 +70,10 @@ def convert_sql(e: exp.Expression, source: FluxType | None, target: FluxType) ->
         return sql.cast(e, FluxType.STRING)
     if source == FluxType.TIME and target in (FluxType.INT, FluxType.UINT, FluxType.FLOAT):
         return sql.cast(sql.func("epoch_ns", e), target)
+    if source == FluxType.STRING and target == FluxType.TIME:
+        return _rfc3339_sql(e)
+    if source in (FluxType.STRING, FluxType.INT, FluxType.UINT, FluxType.FLOAT) and target == FluxType.BOOL:
+        return _bool_sql(e, source)
     if source in (FluxType.INT, FluxType.UINT) and target == FluxType.TIME:
         return sql.func("make_timestamp_ns", sql.cast(e, FluxType.INT))
     if source == FluxType.FLOAT and target in (FluxType.INT, FluxType.UINT):
@@ -74,6 +86,40 @@ def convert_sql(e: exp.Expression, source: FluxType | None, target: FluxType) ->
 
 
 TWO_64 = 1 << 64
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _rfc3339_sql(e: exp.Expression) -> exp.Expression:
+    """An RFC3339 string as TIMESTAMP_NS in UTC, exact to the nanosecond.
+
+    DuckDB's cast to TIMESTAMP_NS keeps the wall-clock time and drops a `+01:00` offset, and
+    its TIMESTAMPTZ is microseconds, so the offset is subtracted here as integer nanoseconds.
+    """
+    offset = exp.Literal.string(r"[+-]\d\d:\d\d$")
+    sign = exp.Case(ifs=[exp.If(this=exp.EQ(this=sql.func("substr", e.copy(), sql.number(-6), sql.number(1)),
+                                            expression=exp.Literal.string("-")),
+                                true=sql.number(-1))], default=sql.number(1))
+    part = lambda start: sql.cast(sql.func("substr", e.copy(), sql.number(start), sql.number(2)), FluxType.INT)
+    seconds = exp.Add(this=exp.Mul(this=part(-5), expression=sql.number(3600)),
+                      expression=exp.Mul(this=part(-2), expression=sql.number(60)))
+    offset_ns = exp.Case(ifs=[exp.If(this=sql.func("regexp_matches", e.copy(), offset),
+                                     true=exp.Mul(this=exp.Mul(this=sign, expression=exp.Paren(this=seconds)),
+                                                  expression=sql.number(1_000_000_000)))],
+                         default=sql.number(0))
+    wall_clock = sql.func("epoch_ns", sql.cast(e, FluxType.TIME))
+    return sql.func("make_timestamp_ns", exp.Sub(this=wall_clock, expression=offset_ns))
+
+
+def _bool_sql(e: exp.Expression, source: FluxType) -> exp.Expression:
+    """bool(v:) per row: "true"/"false" or 0/1, anything else is an error as in Flux."""
+    true, false = ("true", "false") if source == FluxType.STRING else (1, 0)
+    literal = exp.Literal.string if source == FluxType.STRING else sql.number
+    message = exp.Literal.string("bool(): cannot convert a value other than "
+                                 + ('"true" or "false"' if source == FluxType.STRING else "0 or 1") + " to bool")
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=e.copy(), expression=exp.Null()), true=sql.null(FluxType.BOOL)),
+                         exp.If(this=exp.EQ(this=e.copy(), expression=literal(true)), true=exp.true()),
+                         exp.If(this=exp.EQ(this=e.copy(), expression=literal(false)), true=exp.false())],
+                    default=sql.cast(sql.func("error", message), FluxType.BOOL))
 
 
 def _wrap_integer(e: exp.Expression, target: FluxType) -> exp.Expression:
