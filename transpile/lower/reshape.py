@@ -153,7 +153,14 @@ def lower_covariance(lw: Lowerer, node: r.Covariance) -> Relation:
     rel = lw.composable_input(node.input, node.input.step)
     x, y = sql.cast(rel.ref(node.x), FluxType.FLOAT), sql.cast(rel.ref(node.y), FluxType.FLOAT)
     columns = {c.label: rel.ref(c.label) for c in node.schema.columns if c.label != node.value_dst}
-    columns[node.value_dst] = sql.func("corr" if node.pearsonr else "covar_samp", x, y)
+    covariance = sql.func("covar_samp", x, y)
+    if node.pearsonr:
+        # Sxy / (sqrt(Sxx) * sqrt(Syy)): DuckDB's corr() differs in the last digit from
+        # Flux (the docs' pearsonr example gives 0.9856626734271221, corr() ...222).
+        sxy, sxx, syy = (sql.func(f"regr_{s}", y.copy(), x.copy()) for s in ("sxy", "sxx", "syy"))
+        roots = exp.Mul(this=sql.func("sqrt", sxx), expression=sql.func("sqrt", syy))
+        covariance = exp.Div(this=sxy, expression=exp.Paren(this=roots))
+    columns[node.value_dst] = covariance
     columns[SEQ] = sql.func("min", rel.ref(SEQ))
     out = rel.with_columns(columns, group_by_all=True)
     if not node.schema.key:
