@@ -31,7 +31,7 @@ from transpile.storage_layout import MeasurementLayout
 # written at once; a series of INSERTs of some 250,000 rows each into one table can leave
 # the compression to the COMMIT and cost twice as much in all (measured, DuckDB 2.0).
 FLUSH_ROWS = 1 << 20
-BUFFERED_ROWS_MAX = 3 << 20
+BUFFERED_ROWS_MAX = 2 << 20
 
 
 @dataclass
@@ -45,6 +45,7 @@ class _Measurement:
     latest: int | None = None                     # latest time appended by this write
     # every series this write stored at `latest` (older rows are checked in DuckDB)
     series_at_latest: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    buffers: dict[tuple, dict[str, np.ndarray]] = field(default_factory=dict)  # see _into_buffers
 
 
 class SeriesIds:
@@ -143,7 +144,7 @@ class Appender:
                 self._flush(state)
 
     def _flush(self, state: _Measurement) -> None:
-        parts = _concatenated(state.parts)
+        parts = _into_buffers(state, state.parts)
         self._buffered -= state.rows
         state.parts, state.rows = [], 0
         times = np.concatenate([p.times for p in parts])
@@ -200,21 +201,35 @@ def _grow(values: np.ndarray, size: int) -> np.ndarray:
     return grown
 
 
-def _concatenated(parts: list[storage.ColumnPart]) -> list[storage.ColumnPart]:
-    """Parts with the same columns joined into one (fewer, larger INSERTs)."""
+def _into_buffers(state: _Measurement, parts: list[storage.ColumnPart]) -> list[storage.ColumnPart]:
+    """Parts with the same columns joined into one (fewer, larger INSERTs), copied into
+    the measurement's reusable arrays. DuckDB keeps a reference to every array an INSERT
+    read until the transaction ends; arrays reused from flush to flush keep memory flat
+    (DuckDB does not read them again once the INSERT is done)."""
     by_columns: dict[tuple, list[storage.ColumnPart]] = {}
     for part in parts:
         key = tuple((c, a.dtype.str) for c, a in part.fields.items())
         by_columns.setdefault(key, []).append(part)
     joined = []
-    for same in by_columns.values():
-        if len(same) == 1:
-            joined.append(same[0])
-            continue
+    for key, same in by_columns.items():
+        rows = sum(len(p.times) for p in same)
+        buffers = state.buffers.get(key)
+        if buffers is None or len(buffers["_times"]) < rows:
+            # Room for the largest flush from the start (pages untouched cost nothing):
+            # arrays replaced here stay referenced by DuckDB until the transaction ends.
+            size = max(rows, FLUSH_ROWS + FLUSH_ROWS // 4, 2 * len(buffers["_times"]) if buffers else 0)
+            buffers = state.buffers[key] = {
+                "_times": np.empty(size, np.int64), "_lines": np.empty(size, np.int64),
+                "_series": np.empty(size, np.int64),
+                **{c: np.empty(size, a.dtype) for c, a in same[0].fields.items()},
+            }
+        np.concatenate([p.times for p in same], out=buffers["_times"][:rows])
+        np.concatenate([p.lines for p in same], out=buffers["_lines"][:rows])
+        np.concatenate([p.series for p in same], out=buffers["_series"][:rows])
+        for c in same[0].fields:
+            np.concatenate([p.fields[c] for p in same], out=buffers[c][:rows])
         joined.append(storage.ColumnPart(
-            np.concatenate([p.times for p in same]),
-            np.concatenate([p.lines for p in same]),
-            np.concatenate([p.series for p in same]),
-            {c: np.concatenate([p.fields[c] for p in same]) for c in same[0].fields},
+            buffers["_times"][:rows], buffers["_lines"][:rows], buffers["_series"][:rows],
+            {c: buffers[c][:rows] for c in same[0].fields},
         ))
     return joined

@@ -9,6 +9,9 @@ import stat
 from typing import BinaryIO, Iterator
 
 CHUNK_BYTES = 32 << 20
+# A memory-mapped file's pages are released this many chunks behind the one being read
+# (chunks are scanned ahead of the one being written, so well beyond those).
+RELEASE_LAG_CHUNKS = 6
 
 
 def open_input(data: "str | bytes | os.PathLike | BinaryIO") -> tuple[BinaryIO, int | None]:
@@ -79,7 +82,15 @@ def _buffer_chunks(buffer, start: int, chunk_bytes: int) -> Iterator[memoryview]
     view = memoryview(buffer)
     size = len(buffer)
     pos = start
+    released = 0
     while pos < size:
+        if isinstance(buffer, mmap.mmap) and pos - released > RELEASE_LAG_CHUNKS * chunk_bytes:
+            # Pages read long ago leave this process (they stay in the page cache, and
+            # come back if read again): memory stays flat however large the file.
+            upto = (pos - RELEASE_LAG_CHUNKS * chunk_bytes) // mmap.PAGESIZE * mmap.PAGESIZE
+            if upto > released:
+                buffer.madvise(mmap.MADV_DONTNEED, released, upto - released)
+                released = upto
         end = pos + chunk_bytes
         if end >= size:
             end = size

@@ -35,7 +35,7 @@ from .line_protocol import PRECISION_NS, LineError, Point, parse_line
 MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
 # DuckDB keeps what it reads and writes cached up to its memory limit (80 % of RAM by
 # default); a write caps it so that memory stays flat however large the input.
-WRITE_MEMORY_LIMIT = "512MB"
+WRITE_MEMORY_LIMIT = "256MB"
 # Chunks scanned at once (one per core of the target machine) ...
 SCAN_THREADS = 2
 # ... and ahead of the one being written (memory: about twice a chunk each).
