@@ -50,6 +50,122 @@ def python_pattern(pattern: str) -> re.Pattern | None:
         return None
 
 
+# RE2's Perl classes are ASCII-only (Python's are Unicode): as explicit classes.
+_PERL_CLASS = {"d": "0-9", "s": "\\t\\n\\f\\r ", "w": "0-9A-Za-z_"}
+# Escapes Python reads differently from RE2 (or RE2 rejects): \Q..\E, \C, \pN, \Z,
+# \u, octal and backreferences.
+_NO_FOLD_ESCAPES = set("QECpPZuUNg0123456789")
+
+
+def fold_pattern(pattern: str) -> re.Pattern | None:
+    """The RE2 pattern as a Python regex that matches exactly the same text, or None when
+    that cannot be assured (the call is then left to DuckDB's RE2).
+
+    Differences handled: Perl classes (\\d, \\s, \\w) and \\b are ASCII in RE2; `$` without
+    the m flag is the end of the text (Python's also matches before a final newline);
+    POSIX classes; `[`, `&`, `~`, `|` are plain inside RE2 classes."""
+    flags_used = "".join(re.findall(r"\(\?([a-zA-Z]*)[:)]", pattern))
+    if "U" in flags_used or "{," in pattern:  # ungreedy swap; `{,n}` is literal in RE2
+        return None
+    out, i, n = [], 0, len(pattern)
+    in_class = class_start = ascii_flag = False
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            if i + 1 >= n:
+                return None
+            d = pattern[i + 1]
+            if d in _NO_FOLD_ESCAPES:
+                return None
+            if d.lower() in _PERL_CLASS:
+                chars = _PERL_CLASS[d.lower()]
+                if in_class:
+                    if d.isupper():
+                        return None
+                    out.append(chars)
+                else:
+                    out.append(f"[{'^' if d.isupper() else ''}{chars}]")
+            elif d == "z":
+                out.append("\\Z")
+            else:
+                ascii_flag |= d in "bB"
+                out.append(c + d)
+            i += 2
+            continue
+        if in_class:
+            if pattern.startswith("[:", i):
+                end = pattern.find(":]", i + 2)
+                name = pattern[i + 2 : end] if end > 0 else ""
+                if name not in _POSIX:
+                    return None
+                out.append(_POSIX[name])
+                i = end + 2
+                continue
+            if c == "]" and not class_start:
+                in_class = False
+                out.append(c)
+            else:
+                out.append("\\" + c if c in "[&~|" else c)
+            class_start = False
+        elif c == "[":
+            in_class, class_start = True, True
+            out.append(c)
+            if pattern.startswith("^", i + 1):
+                out.append("^")
+                i += 1
+        elif c == "$" and "m" not in flags_used:
+            out.append("\\Z")
+        else:
+            out.append(c)
+        i += 1
+    if ascii_flag and "i" in flags_used:  # Python's ASCII flag also narrows case folding
+        return None
+    try:
+        return re.compile("".join(out), re.ASCII if ascii_flag else 0)
+    except re.error:
+        return None
+
+
+def go_find_all(p: re.Pattern, s: str, n: int = -1) -> list[re.Match]:
+    """Go's FindAll: successive leftmost matches; an empty match right after the previous
+    match is skipped (Python's finditer keeps it). At most n matches when n >= 0."""
+    out, pos, prev_end = [], 0, -1
+    while (n < 0 or len(out) < n) and pos <= len(s):
+        m = p.search(s, pos)
+        if m is None:
+            break
+        if m.end() == pos:  # empty match: advance one rune
+            if m.start() != prev_end:
+                out.append(m)
+            pos += 1
+        else:
+            out.append(m)
+            pos = m.end()
+        prev_end = m.end()
+    return out
+
+
+def go_split(p: re.Pattern, s: str, n: int, pattern_text: str) -> list[str]:
+    """Go's Regexp.Split(s, n): the text between matches; an empty match at the start adds
+    no leading "", an empty match at the end no trailing "" (docs: /a*/ on
+    "abaabaccadaaae" gives ["", "b", "b", "c", "c", "d", "e"])."""
+    if n == 0:
+        return []
+    if pattern_text and s == "":
+        return [""]
+    parts, beg, end = [], 0, 0
+    for m in go_find_all(p, s, n):
+        if n > 0 and len(parts) == n - 1:
+            break
+        end = m.start()
+        if m.end() != 0:
+            parts.append(s[beg:end])
+        beg = m.end()
+    if end != len(s):
+        parts.append(s[beg:])
+    return parts
+
+
 def go_template_to_re2(template_text: str, pattern: str) -> str:
     """Go's Regexp.Expand template ($1, ${1}, $name, ${name}, $$) as an RE2 rewrite string."""
     compiled = python_pattern(pattern)
@@ -153,10 +269,25 @@ def _replace_sql(args, types):
 
 
 _QUOTE_META = template_sql("regexp_replace(v, '([\\\\.+*?()|\\[\\]{}^$])', '\\\\\\1', 'g')", "v")
+# Go's Regexp.Split per row. regexp_replace(..., 'g') picks the same matches as Go (an empty
+# match right after a match is skipped), so each match m is marked as U+FDD0 m U+FDD1 and the
+# marked text split on U+FDD0: e[1] is the text before the first match, e[k + 1] is
+# "m_k U+FDD1 text after m_k". Then as Go: an empty first match at 0 adds no leading "";
+# at most n parts, the last holding the rest of the text; no trailing "" after an empty
+# match at the end. (U+FDD0/U+FDD1 are Unicode noncharacters; a value holding one is an error.)
 _SPLIT = template_sql(
-    "CASE WHEN n = 0 THEN []::VARCHAR[] WHEN v = '' THEN [''] ELSE list_transform([regexp_split_to_array(v, r)], p ->"
-    " CASE WHEN n < 0 OR len(p) <= n THEN p ELSE p[1:n - 1] || [regexp_extract(v, concat('^(?s:(?:.*?(?:', r, ')){',"
-    " CAST(n - 1 AS VARCHAR), '})(.*)$'), 1)] END)[1] END",
+    "CASE WHEN n = 0 THEN []::VARCHAR[]"
+    " WHEN v = '' THEN CASE WHEN r = '' THEN []::VARCHAR[] ELSE [''] END"
+    " WHEN regexp_matches(v, '[\\x{FDD0}\\x{FDD1}]') THEN"
+    " error('regexp.splitRegexp(): v holds U+FDD0 or U+FDD1, which flux2sql reserves')"
+    " ELSE list_transform([string_split(regexp_replace(v, r, chr(64976) || '\\0' || chr(64977), 'g'), chr(64976))], e ->"
+    " list_transform([len(e) > 1 AND e[1] = '' AND starts_with(e[2], chr(64977))], skip0 ->"
+    " list_transform([CASE WHEN n < 0 THEN len(e) - 1 WHEN n = 1 THEN 0"
+    " ELSE least(len(e) - 1, n - 1 + CAST(skip0 AS BIGINT)) END], k ->"
+    " list_transform(range(CAST(skip0 AS BIGINT), k), j -> CASE WHEN j = 0 THEN e[1] ELSE split_part(e[j + 1], chr(64977), 2) END)"
+    " || CASE WHEN k = 0 THEN [v] WHEN e[k + 1] = chr(64977) THEN []::VARCHAR[]"
+    " ELSE [split_part(e[k + 1], chr(64977), 2) || replace(array_to_string(e[k + 2:], ''), chr(64977), '')] END"
+    ")[1])[1])[1] END",
     "r",
     "v",
     "n",
@@ -186,7 +317,7 @@ def _fold_or_row(ctx, qualified, values, result_type, fold):
     if not is_row(*values):
         if any(v is None for v in values):
             return None
-        compiled = python_pattern(values[0].pattern)
+        compiled = fold_pattern(values[0].pattern)
         if compiled is not None:
             return fold(compiled, *values[1:])
     return row_call(qualified, values, result_type, ctx.span)
@@ -242,7 +373,11 @@ def replaceAllString(ctx, r, v, t):
     """regexp.replaceAllString(r, v, t): every match replaced by the template t ($1, ${name})."""
 
     def fold(p, s, tmpl):
-        return p.sub(lambda m: _expand_python(tmpl, m), s)
+        out, last = [], 0
+        for m in go_find_all(p, s):
+            out += [s[last : m.start()], _expand_python(tmpl, m)]
+            last = m.end()
+        return "".join(out) + s[last:]
 
     return _fold_or_row(ctx, "regexp.replaceAllString", (_regex_arg(ctx, r), v, t), STR, fold)
 
@@ -252,13 +387,6 @@ def splitRegexp(ctx, r, v, i):
     """regexp.splitRegexp(r, v, i): v split around matches of r, at most i parts (i < 0: all)."""
 
     def fold(p, s, n):
-        if n == 0:
-            return []
-        if s == "":
-            return [""]
-        parts = p.split(s, maxsplit=0 if n < 0 else n - 1)
-        if p.groups:  # Python returns captured groups between the parts; Go does not
-            parts = parts[:: p.groups + 1]
-        return parts
+        return go_split(p, s, n, r.pattern)
 
     return _fold_or_row(ctx, "regexp.splitRegexp", (_regex_arg(ctx, r), v, i), STR, fold)

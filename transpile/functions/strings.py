@@ -40,13 +40,41 @@ PKG = "strings"
 # ---------------------------------------------------------------- Go semantics in Python
 
 
+def _simple_upper(c: str) -> str:
+    """unicode.ToUpper of one rune: Unicode's SIMPLE uppercase mapping. Python's upper() is
+    the full mapping; where that gives several runes the simple mapping, if any, is the
+    titlecase one (U+1FB3 -> U+1FBC) and otherwise the rune is kept (ß stays ß)."""
+    if len(u := c.upper()) == 1:
+        return u
+    return t if len(t := c.title()) == 1 else c
+
+
+def _simple_title(c: str) -> str:
+    """unicode.ToTitle of one rune (simple titlecase mapping: ǳ -> ǲ, Georgian stays)."""
+    return t if len(t := c.title()) == 1 else c
+
+
 def go_upper(s: str) -> str:
-    """unicode.ToUpper per rune: simple case mapping only (ß stays ß)."""
-    return "".join(u if len(u := c.upper()) == 1 else c for c in s)
+    """strings.ToUpper: the simple uppercase mapping per rune."""
+    return "".join(map(_simple_upper, s))
+
+
+def go_to_title(s: str) -> str:
+    """strings.ToTitle: the simple titlecase mapping per rune."""
+    return "".join(map(_simple_title, s))
 
 
 def go_lower(s: str) -> str:
     return "".join(low if len(low := c.lower()) == 1 else ("i" if c == "\u0130" else c) for c in s)
+
+
+# Go's case-folding orbits (unicode.SimpleFold) are the classes of lower(upper(rune)),
+# except that İ (U+0130) and ı (U+0131) fold only to themselves.
+FOLD_SINGLETONS = "\u0130\u0131"
+
+
+def _fold_key(c: str) -> str:
+    return c if c in FOLD_SINGLETONS else go_lower(go_upper(c))
 
 
 def _is_separator(r: str) -> bool:
@@ -60,13 +88,10 @@ def _is_separator(r: str) -> bool:
 
 
 def go_title(s: str) -> str:
+    """strings.Title: the first rune of each word (after a separator) to title case."""
     out, prev = [], " "
     for c in s:
-        if _is_separator(prev):
-            t = c.title()
-            out.append(t if len(t) == 1 else c)
-        else:
-            out.append(c)
+        out.append(_simple_title(c) if _is_separator(prev) else c)
         prev = c
     return "".join(out)
 
@@ -126,7 +151,8 @@ def go_repeat(v: str, i: int) -> str:
 
 
 def go_equal_fold(v: str, t: str) -> bool:
-    return len(v) == len(t) and all(a == b or go_lower(a) == go_lower(b) or go_upper(a) == go_upper(b) for a, b in zip(v, t))
+    """strings.EqualFold: rune by rune, equal or in the same simple case-folding orbit."""
+    return len(v) == len(t) and all(a == b or _fold_key(a) == _fold_key(b) for a, b in zip(v, t))
 
 
 def _single_byte_is(pattern: str):
@@ -154,10 +180,34 @@ def go_trim_suffix(v: str, suffix: str) -> str:
 # Go's strings.Title separators: ASCII except letters, digits and '_'; beyond ASCII, spaces.
 _TITLE_SEPARATOR = r"[\x00-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f\x{85}\p{Z}]"
 
+# DuckDB's upper() is the simple uppercase mapping except that it maps ß to ẞ (Go keeps ß).
+# Title case differs from upper case only for the DŽ/LJ/NJ/DZ digraphs (Ǆ ǅ ǆ all title to
+# ǅ) and Georgian Mkhedruli (title case is the letter itself, upper case is Mtavruli).
+_KEEP_CASE = "[ßა-ჺჽ-ჿ]"
+_UPPER_DIGRAPHS, _TITLE_DIGRAPHS = "ǄǇǊǱ", "ǅǈǋǲ"
+_UPPER_SQL = (
+    "CASE WHEN contains(v, 'ß') THEN array_to_string(list_transform(string_split(v, 'ß'), x -> upper(x)), 'ß')"
+    " ELSE upper(v) END"
+)
+# one rune c to title case
+_TITLE_RUNE_SQL = f"CASE WHEN regexp_full_match(c, '{_KEEP_CASE}') THEN c ELSE translate(upper(c), '{_UPPER_DIGRAPHS}', '{_TITLE_DIGRAPHS}') END"
+_TO_TITLE_SQL = (
+    f"CASE WHEN regexp_matches(v, '{_KEEP_CASE}') THEN array_to_string(list_transform(string_split(v, ''), c -> {_TITLE_RUNE_SQL}), '')"
+    f" ELSE translate(upper(v), '{_UPPER_DIGRAPHS}', '{_TITLE_DIGRAPHS}') END"
+)
+# Case-folding orbits as lower(upper(rune)); İ and ı (which fold only to themselves) per rune.
+_EQUAL_FOLD_SQL = (
+    "CASE WHEN regexp_matches(v || t, '[İı]')"
+    " THEN list_transform(string_split(v, ''), c -> CASE WHEN c IN ('İ', 'ı') THEN c ELSE lower(upper(c)) END)"
+    " = list_transform(string_split(t, ''), c -> CASE WHEN c IN ('İ', 'ı') THEN c ELSE lower(upper(c)) END)"
+    " ELSE lower(upper(v)) = lower(upper(t)) END"
+)
+
+
 def _title_sql(args, types):
     return template(
         "array_to_string(list_transform(string_split(v, ''), (c, i) ->"
-        " CASE WHEN i = 1 OR regexp_full_match(string_split(v, '')[i - 1], sep) THEN upper(c) ELSE c END), '')",
+        f" CASE WHEN i = 1 OR regexp_full_match(string_split(v, '')[i - 1], sep) THEN {_TITLE_RUNE_SQL} ELSE c END), '')",
         v=args[0],
         sep=exp.Literal.string(_TITLE_SEPARATOR),
     )
@@ -192,9 +242,15 @@ _LAST_INDEX_ANY = template_sql(
 )
 _CONTAINS_ANY = template_sql("len(list_filter(string_split(c, ''), x -> x <> '' AND contains(v, x))) > 0", "v", "c", strict=True)
 _COUNT = template_sql("CASE WHEN s = '' THEN length(v) + 1 ELSE len(string_split(v, s)) - 1 END", "v", "s")
+# Go's strings.Replace(v, t, u, n) with t = "": u goes before each of the first n runes
+# (every rune when n < 0) and also at the end when n exceeds the rune count.
+_INSERT_AROUND_RUNES = (
+    "array_to_string(list_transform(string_split(v, ''), (c, i) -> CASE WHEN n < 0 OR i <= n THEN u || c ELSE c END), '')"
+    " || CASE WHEN n < 0 OR n > length(v) THEN u ELSE '' END"
+)
 # Go's strings.Replace(v, t, u, n): the first n non-overlapping matches (all when n < 0).
 _REPLACE = template_sql(
-    "CASE WHEN n < 0 OR t = '' THEN replace(v, t, u) ELSE list_transform([string_split(v, t)], p ->"
+    f"CASE WHEN t = '' THEN {_INSERT_AROUND_RUNES} WHEN n < 0 THEN replace(v, t, u) ELSE list_transform([string_split(v, t)], p ->"
     " CASE WHEN len(p) <= n + 1 THEN array_to_string(list_transform(p, (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE u || jx END), '')"
     " ELSE array_to_string(list_transform(p[1:n + 1], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE u || jx END), '') || t || array_to_string(list_transform(p[n + 2:], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE t || jx END), '') END)[1] END",
     "v",
@@ -202,11 +258,20 @@ _REPLACE = template_sql(
     "u",
     "n",
 )
+
+
+def _replace_all_sql(args, types):
+    """strings.ReplaceAll is Replace with n = -1."""
+    return _REPLACE([*args, exp.Literal.number(-1)], types)
+
+
 _SUBSTRING = template_sql("substring(v, greatest(s, 0) + 1, greatest(e - greatest(s, 0), 0))", "v", "s", "e")
 _TRIM_PREFIX = template_sql("CASE WHEN starts_with(v, p) THEN substring(v, length(p) + 1) ELSE v END", "v", "p")
 _TRIM_SUFFIX = template_sql("CASE WHEN ends_with(v, p) THEN substring(v, 1, length(v) - length(p)) ELSE v END", "v", "p")
 _COMPARE = template_sql("CASE WHEN v < t THEN -1 WHEN v > t THEN 1 ELSE 0 END", "v", "t", strict=True)
-_EQUAL_FOLD = template_sql("lower(v) = lower(t)", "v", "t")
+_EQUAL_FOLD = template_sql(_EQUAL_FOLD_SQL, "v", "t")
+# Go's Repeat panics on a negative count: an error, as in the fold.
+_REPEAT = template_sql("CASE WHEN i < 0 THEN error('strings.repeat(): negative repeat count') ELSE repeat(v, i) END", "v", "i")
 
 
 def _single_byte_sql(pattern: str):
@@ -224,9 +289,9 @@ def _trim(kind: str):
 
 # name, params, returns, sql, fold
 _TABLE = [
-    ("toUpper", ("v",), STR, fn_sql("upper"), go_upper),
+    ("toUpper", ("v",), STR, template_sql(_UPPER_SQL, "v"), go_upper),
     ("toLower", ("v",), STR, fn_sql("lower"), go_lower),
-    ("toTitle", ("v",), STR, fn_sql("upper"), go_upper),
+    ("toTitle", ("v",), STR, template_sql(_TO_TITLE_SQL, "v"), go_to_title),
     ("title", ("v",), STR, _title_sql, go_title),
     ("trim", ("v", "cutset"), STR, _trim("trim"), lambda v, c: v.strip(c)),
     ("trimLeft", ("v", "cutset"), STR, _trim("ltrim"), lambda v, c: v.lstrip(c)),
@@ -249,9 +314,9 @@ _TABLE = [
     ("isLetter", ("v",), BOOL, _single_byte_sql("[A-Za-z]"), _single_byte_is("[A-Za-z]")),
     ("isLower", ("v",), BOOL, _single_byte_sql("[a-z]"), _single_byte_is("[a-z]")),
     ("isUpper", ("v",), BOOL, _single_byte_sql("[A-Z]"), _single_byte_is("[A-Z]")),
-    ("repeat", ("v", "i"), STR, fn_sql("repeat"), go_repeat),
+    ("repeat", ("v", "i"), STR, _REPEAT, go_repeat),
     ("replace", ("v", "t", "u", "i"), STR, _REPLACE, go_replace),
-    ("replaceAll", ("v", "t", "u"), STR, fn_sql("replace"), lambda v, t, u: v.replace(t, u)),
+    ("replaceAll", ("v", "t", "u"), STR, _replace_all_sql, lambda v, t, u: v.replace(t, u)),
     ("strlen", ("v",), INT, fn_sql("length"), len),
     ("substring", ("v", "start", "end"), STR, _SUBSTRING, go_substring),
 ]
