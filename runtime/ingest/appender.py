@@ -71,9 +71,10 @@ class SeriesIds:
 
 
 def _has_repeated_keys(series: np.ndarray, times: np.ndarray) -> bool:
-    from .scanner import has_repeated_keys
+    from .scanner import has_repeated_keys, times_rise_per_series
 
-    return has_repeated_keys(series, times)
+    # Data in time order passes the cheap test; the hash set settles the rest.
+    return not times_rise_per_series(series, times) and has_repeated_keys(series, times)
 
 
 class Appender:
@@ -97,14 +98,15 @@ class Appender:
         return state
 
     def unknown(self, measurement: str, ids: np.ndarray) -> np.ndarray:
-        """The series ids among `ids` whose tags `add_series` has not been given yet."""
+        """The distinct series ids among `ids` whose tags `add_series` has not been given
+        yet (usually none: the check is one pass, the sort only for new ones)."""
         state = self._measurements.get(measurement)
         if state is None:
-            return ids
+            return np.unique(ids)
         inside = ids < len(state.known)
         known = np.zeros(len(ids), np.bool_)
         known[inside] = state.known[ids[inside]]
-        return ids[~known]
+        return np.unique(ids[~known])
 
     def add_series(self, layout: MeasurementLayout, ids: np.ndarray, tags: dict[str, list]) -> None:
         """Tag values (tag column -> value per entry of `ids`, None when absent) of series

@@ -846,3 +846,21 @@ def gather_slots(vals, vstart, rows, width):
         for j in range(width):
             out[j, r] = vals[base + j]
     return out
+
+
+@njit(cache=True, nogil=True)
+def times_rise_per_series(series, times):
+    """Whether each series' times strictly increase in row order (then no (series, time)
+    repeats). Series ids are small dense numbers."""
+    if series.size == 0:
+        return True
+    top = series.max() + 1
+    seen = np.zeros(top, np.bool_)
+    last = np.empty(top, np.int64)
+    for r in range(series.size):
+        s = series[r]
+        if seen[s] and times[r] <= last[s]:
+            return False
+        seen[s] = True
+        last[s] = times[r]
+    return True

@@ -317,7 +317,7 @@ class _BatchWriter:
         # Series new to this write bring their tags (keys of the others are columns already).
         new = np.zeros(0, np.int64)
         if groups:
-            new = self.appender.unknown(measurement, np.unique(np.concatenate([g.series for g in groups])))
+            new = self.appender.unknown(measurement, np.concatenate([g.series for g in groups]))
         new_tags = [dict(self.series_ids.keys[i][1]) for i in new.tolist()]
         tag_keys = {k for tags in new_tags for k in tags} | {k for p in points for k, _ in p.tags}
         field_keys = {k for g in groups for k in g.fieldset.keys} | {k for p in points for k, _, _ in p.fields}
