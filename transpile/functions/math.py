@@ -258,6 +258,24 @@ def go_log1p(x: float) -> float:
     return pymath.log(w) * (x / (w - 1))
 
 
+# Go computes Log10(x) as Log(x) * (1/Ln10) and Log2 from Frexp as Log(frac) * (1/Ln2) + exp
+# (exact at powers of two); these floats are 1/Ln10 and 1/Ln2 rounded once. The C library's
+# log10 and log2 differ in the last bit: Flux documents log10(x: 3.14) = 0.4969296480732149
+# and log2(x: 3.14) = 1.6507645591169022.
+INV_LN10, INV_LN2 = 0.4342944819032518, 1.4426950408889634
+
+
+def go_log10(x: float) -> float:
+    return _go(pymath.log, _log_domain)(x) * INV_LN10
+
+
+def go_log2(x: float) -> float:
+    if x <= 0 or pymath.isinf(x) or pymath.isnan(x):
+        return _go(pymath.log, _log_domain)(x) * INV_LN2
+    frac, e = pymath.frexp(x)
+    return float(e - 1) if frac == 0.5 else pymath.log(frac) * INV_LN2 + e
+
+
 def go_cbrt(x: float) -> float:
     """The C library's cbrt is off by an ulp (cbrt(1728) = 12.000000000000002); one Newton
     step y - (y^3 - x) / 3y^2 brings it to Go's 12."""
@@ -364,6 +382,9 @@ _HYPOT = ("CASE WHEN isinf(p) OR isinf(q) THEN 'inf'::DOUBLE WHEN isnan(p) OR is
           " WHEN greatest(abs(p), abs(q)) = 0 THEN 0.0"
           " ELSE greatest(abs(p), abs(q)) * sqrt(1 + (least(abs(p), abs(q)) / greatest(abs(p), abs(q)))"
           " * (least(abs(p), abs(q)) / greatest(abs(p), abs(q)))) END")
+_LOG2 = (f"CASE WHEN x <= 0 OR isinf(x) OR isnan(x) THEN ln(x) * {INV_LN2}"
+         f" WHEN x / pow(2.0, {_EXPONENT}) = 1 THEN CAST({_EXPONENT} AS DOUBLE)"
+         f" ELSE ln(x / pow(2.0, {_EXPONENT}) / 2) * {INV_LN2} + ({_EXPONENT} + 1) END")
 _CBRT = "CASE WHEN abs(x) BETWEEN 1e-290 AND 1e290 THEN cbrt(x) - (cbrt(x) * cbrt(x) * cbrt(x) - x) / (3 * cbrt(x) * cbrt(x)) ELSE cbrt(x) END"
 _SINH = (f"CASE WHEN abs(x) <= 0.5 THEN {_sinh_series_sql('x')}"
          " ELSE CASE WHEN x < 0 THEN -1.0 ELSE 1.0 END * CASE WHEN abs(x) > 21 THEN exp(abs(x)) * 0.5"
@@ -420,9 +441,9 @@ _TABLE = [
     ("isNaN", ("f",), BOOL, _f("isnan"), lambda f: pymath.isnan(f)),
     ("ldexp", ("frac", "exp"), FLOAT, template_sql(_LDEXP, "frac", "exp"), lambda f, e: go_ldexp(float(f), e)),
     ("log", ("x",), FLOAT, _f("ln"), _go(pymath.log, _log_domain)),
-    ("log10", ("x",), FLOAT, _f("log10"), _go(pymath.log10, _log_domain)),
+    ("log10", ("x",), FLOAT, _t(f"ln(x) * {INV_LN10}", "x"), _go(go_log10)),
     ("log1p", ("x",), FLOAT, _t(_LOG1P, "x"), _go(go_log1p)),
-    ("log2", ("x",), FLOAT, _f("log2"), _go(pymath.log2, _log_domain)),
+    ("log2", ("x",), FLOAT, _t(_LOG2, "x"), _go(go_log2)),
     ("logb", ("x",), FLOAT, _t(f"CASE WHEN x = 0 THEN '-inf'::DOUBLE WHEN isinf(x) THEN 'inf'::DOUBLE WHEN isnan(x) THEN x ELSE CAST({_EXPONENT} AS DOUBLE) END", "x", strict=True), _go(go_logb)),
     ("mMax", ("x", "y"), FLOAT, _MAX, _go(go_max)),
     ("mMin", ("x", "y"), FLOAT, _MIN, _go(go_min)),
