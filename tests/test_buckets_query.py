@@ -150,3 +150,60 @@ b |> yield(name: "b")'''
               for name, tables in result.results}
     assert values["a"] == [("used", 359), ("used_percent", pytest.approx(35.9))]
     assert values["b"] == [("used", 354 * 7), ("used_percent", pytest.approx(354 * 7 / 10))]
+
+
+WIDE_ROWS = '''import "array"
+import "experimental"
+import "influxdata/influxdb"
+array.from(rows: [
+    {_time: 2021-01-01T00:00:00Z, _measurement: "m", host: "a", temp: 21.5, hum: 40},
+    {_time: 2021-01-01T00:01:00Z, _measurement: "m", host: "a", temp: 22.0, hum: 41},
+    {_time: 2021-01-01T00:00:00Z, _measurement: "m", host: "b", temp: 19.0, hum: 55},
+])
+    |> group(columns: ["_measurement", "host"])
+'''
+
+
+@pytest.mark.parametrize("writer", ["experimental.to", "influxdb.wideTo"])
+def test_pivoted_rows_are_written_as_one_point_per_row_with_a_field_per_column(db, writer):
+    # https://docs.influxdata.com/flux/v0/stdlib/experimental/to/ and /influxdata/influxdb/wideto/:
+    # key columns (but _measurement, _start, _stop) are tags, the other columns fields.
+    script = WIDE_ROWS + f'    |> {writer}(bucket: "wide")'
+    assert db.query(script, now=T0).rows_written == 6  # 3 rows x 2 fields
+    db.query(script, now=T0)  # written again: the same points are overwritten, not doubled
+    read = '''from(bucket: "wide") |> range(start: 2021-01-01T00:00:00Z, stop: 2021-01-02T00:00:00Z)
+  |> keep(columns: ["_time", "host", "_field", "_value"])'''
+    points = sorted(
+        (row[t.index("host")], row[t.index("_field")], row[t.index("_time")], row[t.index("_value")])
+        for t in db.query(read, now=T0) for row in t.rows
+    )
+    minute = 60 * 10**9
+    t0 = 1_609_459_200 * 10**9
+    assert points == [
+        ("a", "hum", t0, 40), ("a", "hum", t0 + minute, 41),
+        ("a", "temp", t0, 21.5), ("a", "temp", t0 + minute, 22.0),
+        ("b", "hum", t0, 55), ("b", "temp", t0, 19.0),
+    ]
+
+
+def test_monitor_logs_reads_back_the_notifications_written_to_the_monitoring_bucket(db):
+    # https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/monitor/logs/: the
+    # notifications measurement of _monitoring from start to now, filtered by fn, fields as
+    # columns (monitor.notify writes them there through experimental.to).
+    write = '''import "array"
+import "experimental"
+import "influxdata/influxdb/monitor"
+array.from(rows: [
+    {_time: 2021-01-01T00:00:00Z, _measurement: "notifications", _check_name: "cpu", _level: "crit", _message: "cpu is crit", _sent: true},
+    {_time: 2021-01-01T00:30:00Z, _measurement: "notifications", _check_name: "cpu", _level: "ok", _message: "cpu is ok", _sent: true},
+    {_time: 2020-12-31T21:00:00Z, _measurement: "notifications", _check_name: "cpu", _level: "crit", _message: "too old", _sent: true},
+    {_time: 2021-01-01T00:40:00Z, _measurement: "statuses", _check_name: "cpu", _level: "crit", _message: "a status", _sent: false},
+])
+    |> group(columns: ["_measurement", "_check_name", "_level"])
+    |> experimental.to(bucket: monitor.bucket)'''
+    db.query(write, now="2021-01-01T01:00:00Z")
+    read = '''import "influxdata/influxdb/monitor"
+monitor.logs(start: -2h, fn: (r) => r._level == monitor.levelCrit)'''
+    (table,) = list(db.query(read, now="2021-01-01T01:00:00Z"))
+    rows = [dict(zip(table.labels, row)) for row in table.rows]
+    assert [(r["_check_name"], r["_level"], r["_message"], r["_sent"]) for r in rows] == [("cpu", "crit", "cpu is crit", True)]
