@@ -149,8 +149,8 @@ class Appender:
         parts = _into_buffers(state, state.parts)
         self._buffered -= state.rows
         state.parts, state.rows = [], 0
-        times = np.concatenate([p.times for p in parts])
-        series = np.concatenate([p.series for p in parts])
+        times = parts[0].times if len(parts) == 1 else np.concatenate([p.times for p in parts])
+        series = parts[0].series if len(parts) == 1 else np.concatenate([p.series for p in parts])
         tags = {c: v for c, v in state.tags.items()}
         layout = state.layout
         if not _has_repeated_keys(series, times) and not self._collides(state, parts, times, series, tags):
