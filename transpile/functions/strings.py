@@ -248,16 +248,24 @@ _INSERT_AROUND_RUNES = (
     "array_to_string(list_transform(string_split(v, ''), (c, i) -> CASE WHEN n < 0 OR i <= n THEN u || c ELSE c END), '')"
     " || CASE WHEN n < 0 OR n > length(v) THEN u ELSE '' END"
 )
-# Go's strings.Replace(v, t, u, n): the first n non-overlapping matches (all when n < 0).
-_REPLACE = template_sql(
-    f"CASE WHEN t = '' THEN {_INSERT_AROUND_RUNES} WHEN n < 0 THEN replace(v, t, u) ELSE list_transform([string_split(v, t)], p ->"
+# Go's strings.Replace(v, t, u, n) with t <> "": the first n non-overlapping matches (all when n < 0).
+_REPLACE_MATCHES = (
+    "CASE WHEN n < 0 THEN replace(v, t, u) ELSE list_transform([string_split(v, t)], p ->"
     " CASE WHEN len(p) <= n + 1 THEN array_to_string(list_transform(p, (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE u || jx END), '')"
-    " ELSE array_to_string(list_transform(p[1:n + 1], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE u || jx END), '') || t || array_to_string(list_transform(p[n + 2:], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE t || jx END), '') END)[1] END",
-    "v",
-    "t",
-    "u",
-    "n",
+    " ELSE array_to_string(list_transform(p[1:n + 1], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE u || jx END), '') || t || array_to_string(list_transform(p[n + 2:], (jx, ji) -> CASE WHEN ji = 1 THEN jx ELSE t || jx END), '') END)[1] END"
 )
+_REPLACE_BY_CASE = {
+    "empty": template_sql(_INSERT_AROUND_RUNES, "v", "t", "u", "n"),
+    "text": template_sql(_REPLACE_MATCHES, "v", "t", "u", "n"),
+    "either": template_sql(f"CASE WHEN t = '' THEN {_INSERT_AROUND_RUNES} ELSE {_REPLACE_MATCHES} END", "v", "t", "u", "n"),
+}
+
+
+def _REPLACE(args, types):
+    """strings.Replace; when t is a constant only its branch is generated."""
+    t = args[1]
+    case = "either" if not (isinstance(t, exp.Literal) and t.is_string) else ("empty" if t.this == "" else "text")
+    return _REPLACE_BY_CASE[case](args, types)
 
 
 def _replace_all_sql(args, types):
