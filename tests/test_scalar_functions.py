@@ -485,3 +485,91 @@ def test_null_argument_gives_null(qualified, args, want):
     expr = lower_scalar(rowed.scalar, lambda label: sql.col(label))
     query = exp.select(expr).from_(exp.select(*columns).subquery("t"))
     assert DB.execute(query.sql(dialect="duckdb")).fetchone()[0] is None
+
+
+# ---------------------------------------------------------------- math: Go's values (fold and SQL agree)
+# Documented examples of https://docs.influxdata.com/flux/v0/stdlib/math/ that the textbook
+# formulas missed, and Go's special cases; each is checked on the fold and on the SQL.
+
+MATH_GO_CASES = [
+    ("math.expm1", {"x": 0.022}, 0.022243784470438233),  # exp(x) - 1 gave ...177
+    ("math.expm1", {"x": 1e-10}, 1.00000000005e-10),
+    ("math.log1p", {"x": 1e-15}, 9.999999999999995e-16),  # ln(1 + x) gave 1.110223024625156e-15
+    ("math.log1p", {"x": -1.0}, -INF),
+    ("math.sinh", {"x": 1e-10}, 1e-10),
+    ("math.tanh", {"x": -1e-10}, -1e-10),
+    ("math.sinh", {"x": 1.23}, 1.564468479304407),
+    ("math.tanh", {"x": 1.23}, 0.8425793256589296),
+    ("math.cosh", {"x": 25.0}, 36002449668.69294),
+    ("math.hypot", {"p": 2.0, "q": 5.0}, 5.385164807134505),  # sqrt(29) is ...504
+    ("math.hypot", {"p": 1e200, "q": 1e200}, 1.414213562373095e200),  # p*p overflowed
+    ("math.hypot", {"p": 3e-200, "q": 4e-200}, 5e-200),  # p*p underflowed
+    ("math.cbrt", {"x": 1728.0}, 12.0),  # the C library gives 12.000000000000002
+    ("math.log10", {"x": 3.14}, 0.4969296480732149),
+    ("math.log2", {"x": 3.14}, 1.6507645591169022),
+    ("math.log2", {"x": 0.5}, -1.0),
+    ("math.remainder", {"x": 3.9, "y": 1.2}, 0.30000000000000004),  # x - y*n gave ...27
+    ("math.remainder", {"x": 1e17, "y": 3.0}, 1.0),
+    ("math.remainder", {"x": 5.0, "y": INF}, 5.0),
+    ("math.remainder", {"x": 5.0, "y": 0.0}, NAN),
+    ("math.ldexp", {"frac": 1024.0, "exp": -1080}, 2.0 ** -1070),
+    ("math.ldexp", {"frac": -1.0, "exp": 2000}, -INF),
+    ("math.float64bits", {"f": 1234.56}, 4653144467747100426),
+    ("math.float64bits", {"f": 5e-324}, 1),
+    ("math.float64bits", {"f": -INF}, 0xFFF0000000000000),
+    ("math.float64frombits", {"b": UInt(4)}, 2e-323),
+    ("math.float64frombits", {"b": UInt(13835463379248627057)}, -2.18),
+    ("math.float64frombits", {"b": UInt(0x7FF0000000000001)}, NAN),
+    ("math.ilogb", {"x": 123.45}, 6),
+    ("math.ilogb", {"x": 5e-324}, -1074),
+    ("math.ilogb", {"x": 0.0}, -(1 << 31)),
+    ("math.logb", {"x": 123.45}, 6.0),
+    ("math.logb", {"x": INF}, INF),
+    ("math.ceil", {"x": -0.5}, -0.0),
+    ("math.gamma", {"x": 2.12}, 1.0568210078875722),
+]
+
+
+@pytest.mark.parametrize("qualified,args,want", MATH_GO_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(MATH_GO_CASES)])
+def test_math_matches_go(qualified, args, want):
+    check(qualified, args, want)
+
+
+@pytest.mark.parametrize("qualified,args,field,want", [
+    ("math.frexp", {"f": 22.0}, "frac", 0.6875),
+    ("math.frexp", {"f": 22.0}, "exp", 5),
+    ("math.frexp", {"f": 1.7976931348623157e308}, "exp", 1024),
+    ("math.frexp", {"f": 1.7976931348623157e308}, "frac", 0.9999999999999999),
+    ("math.lgamma", {"x": 3.14}, "lgamma", 0.8261387047770286),  # CPython's lgamma gives ...029
+    ("math.lgamma", {"x": -INF}, "lgamma", -INF),
+    ("math.lgamma", {"x": -2.5}, "sign", -1),
+    ("math.modf", {"f": -3.0}, "frac", -0.0),
+])
+def test_math_records_per_row(qualified, args, field, want):
+    assert same(call(qualified, args).fields[field], want)
+    row = call(qualified, {k: RowValue(Col(k, type_of_constant(v))) for k, v in args.items()})
+    assert same(run_sql(row.fields[field], args), want)
+
+
+def test_math_erf_family_is_constant_only():
+    from transpile.coverage import coverage
+    from pathlib import Path
+
+    assert call("math.erfcinv", {"x": 0.42345}) == 0.5660037715858239
+    assert call("math.erfinv", {"x": 1e-20}) == pytest.approx(8.86226925452758e-21, rel=1e-15)  # (x+1)/2 lost x
+    rows = {c.name: c.status for c in coverage(Path(__file__).resolve().parent.parent / "golden")}
+    assert rows["math.erf"] == "partial" and rows["math.float64bits"] == "supported"
+    with pytest.raises(FluxError):
+        run_sql(call("math.erf", {"x": RowValue(Col("x", FluxType.FLOAT))}), {"x": 0.5})
+
+
+@pytest.mark.parametrize("qualified,args", [
+    ("math.float64bits", {"f": 1.0}), ("math.ilogb", {"x": 1.0}), ("math.logb", {"x": 1.0}),
+    ("math.float64frombits", {"b": UInt(4)}), ("math.remainder", {"x": 1.0, "y": 2.0}),
+])
+def test_math_bit_functions_null_per_row(qualified, args):
+    first = next(iter(args))
+    rowed = call(qualified, {k: RowValue(Col(k, type_of_constant(v))) for k, v in args.items()})
+    columns = [sql.alias(sql.null(type_of_constant(v)) if k == first else sql.literal(v, type_of_constant(v)), k) for k, v in args.items()]
+    query = exp.select(lower_scalar(rowed.scalar, lambda label: sql.col(label))).from_(exp.select(*columns).subquery("t"))
+    assert DB.execute(query.sql(dialect="duckdb")).fetchone()[0] is None
