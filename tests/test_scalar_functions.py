@@ -573,3 +573,113 @@ def test_math_bit_functions_null_per_row(qualified, args):
     columns = [sql.alias(sql.null(type_of_constant(v)) if k == first else sql.literal(v, type_of_constant(v)), k) for k, v in args.items()]
     query = exp.select(lower_scalar(rowed.scalar, lambda label: sql.col(label))).from_(exp.select(*columns).subquery("t"))
     assert DB.execute(query.sql(dialect="duckdb")).fetchone()[0] is None
+
+
+# ---------------------------------------------------------------- strings/regexp: Go semantics (golden/strings, golden/regexp)
+
+GO_STRING_CASES = [
+    # unicode.ToUpper is the simple mapping: ß has none, ᾳ maps to ᾼ (DuckDB's upper gives ẞ for ß)
+    ("strings.toUpper", {"v": "straße ᾳ"}, "STRAßE ᾼ"),
+    # ToTitle differs from ToUpper for digraphs (docs: ǳ -> ǲ) and Georgian (title case is the letter)
+    ("strings.toTitle", {"v": "ǳ ǆ straße"}, "ǲ ǅ STRAßE"),
+    ("strings.toTitle", {"v": "ბათუმი ı"}, "ბათუმი I"),
+    ("strings.title", {"v": "ǆemal ბათუმი"}, "ǅemal ბათუმი"),
+    ("strings.toLower", {"v": "İı"}, "iı"),
+    # EqualFold: simple folding orbits (ſ~s~S, ß~ẞ, Kelvin K~k); İ and ı fold only to themselves
+    ("strings.equalFold", {"v": "ſtraße", "t": "STRAẞE"}, True),
+    ("strings.equalFold", {"v": "\u212a", "t": "k"}, True),
+    ("strings.equalFold", {"v": "İ", "t": "i"}, False),
+    ("strings.equalFold", {"v": "ıx", "t": "IX"}, False),
+    ("strings.equalFold", {"v": "ıx", "t": "ıX"}, True),
+    # Replace with an empty t inserts u before each rune (and at the end), at most i times
+    ("strings.replace", {"v": "héllo", "t": "", "u": "-", "i": 2}, "-h-éllo"),
+    ("strings.replace", {"v": "ab", "t": "", "u": "-", "i": 5}, "-a-b-"),
+    ("strings.replace", {"v": "", "t": "", "u": "x", "i": -1}, "x"),
+    ("strings.replaceAll", {"v": "abc", "t": "", "u": "-"}, "-a-b-c-"),
+]
+
+
+@pytest.mark.parametrize("qualified,args,want", GO_STRING_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(GO_STRING_CASES)])
+def test_strings_follow_go(qualified, args, want):
+    check(qualified, args, want)
+
+
+def test_case_mappings_fold_and_sql_agree_on_every_cased_rune():
+    # The folds implement Go's simple case mappings; the SQL must give the same on every rune
+    # Python knows a case mapping for (and on pairs for equalFold).
+    cased = [chr(i) for i in range(0x30000) if not 0xD800 <= i < 0xE000 and (chr(i).upper() != chr(i) or chr(i).lower() != chr(i) or chr(i).title() != chr(i))]
+    for name in ("strings.toUpper", "strings.toLower", "strings.toTitle", "strings.title"):
+        row = call(name, {"v": RowValue(Col("v", FluxType.STRING))})
+        expr = lower_scalar(row.scalar, lambda label: sql.col(label)).sql(dialect="duckdb")
+        got = [r[0] for r in DB.execute(f"SELECT {expr} FROM unnest(?) AS t(v)", [cased]).fetchall()]
+        want = [call(name, {"v": c}) for c in cased]
+        assert [(c, g) for c, g, w in zip(cased, got, want) if g != w] == [], name
+    pairs = [(c, call("strings.toUpper", {"v": c})) for c in cased] + [(c, call("strings.toLower", {"v": c})) for c in cased]
+    row = call("strings.equalFold", {"v": RowValue(Col("v", FluxType.STRING)), "t": RowValue(Col("t", FluxType.STRING))})
+    expr = lower_scalar(row.scalar, lambda label: sql.col(label)).sql(dialect="duckdb")
+    got = [r[0] for r in DB.execute(f"SELECT {expr} FROM (SELECT unnest(?) AS v, unnest(?) AS t)", [[a for a, _ in pairs], [b for _, b in pairs]]).fetchall()]
+    want = [call("strings.equalFold", {"v": a, "t": b}) for a, b in pairs]
+    assert [p for p, g, w in zip(pairs, got, want) if g != w] == []
+
+
+def test_repeat_negative_count_is_an_error():
+    with pytest.raises(FluxError, match="negative repeat count"):
+        call("strings.repeat", {"v": "x", "i": -1})
+    row = call("strings.repeat", {"v": RowValue(Col("v", FluxType.STRING)), "i": RowValue(Col("i", FluxType.INT))})
+    with pytest.raises(duckdb.Error, match="negative repeat count"):
+        run_sql(row, {"v": "x", "i": -1})
+
+
+GO_REGEXP_CASES = [
+    # RE2: \d is ASCII-only and $ (without m) is the end of the text
+    ("regexp.matchRegexpString", {"r": Regex(r"\d"), "v": "x٣"}, False),
+    ("regexp.matchRegexpString", {"r": Regex(r"a$"), "v": "a\n"}, False),
+    ("regexp.matchRegexpString", {"r": Regex(r"(?m)a$"), "v": "a\n"}, True),
+    ("regexp.findString", {"r": Regex(r"[\w.]+"), "v": "é.x_1"}, ".x_1"),
+    # Go's ReplaceAll skips an empty match right after a match (Python's re.sub does not)
+    ("regexp.replaceAllString", {"r": Regex("x*"), "v": "abxd", "t": "-"}, "-a-b-d-"),
+    ("regexp.replaceAllString", {"r": Regex("a*"), "v": "baaa", "t": "-"}, "-b-"),
+]
+
+
+@pytest.mark.parametrize("qualified,args,want", GO_REGEXP_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(GO_REGEXP_CASES)])
+def test_regexp_follows_go(qualified, args, want):
+    check(qualified, args, want)
+
+
+SPLIT_REGEXP_CASES = [
+    # the docs' example, and Go's own with i = 5
+    ("a*", "abaabaccadaaae", -1, ["", "b", "b", "c", "c", "d", "e"]),
+    ("a*", "abaabaccadaaae", 5, ["", "b", "b", "c", "cadaaae"]),
+    ("x*", "axb", -1, ["a", "b"]),
+    ("", "abc", 2, ["a", "bc"]),
+    ("b*", "éé", -1, ["é", "é"]),
+    (",", "a,b,", -1, ["a", "b", ""]),
+    ("x*", "axb", 1, ["axb"]),
+    ("a*", "", -1, [""]),
+    ("a", "aaa", 0, []),
+]
+
+
+@pytest.mark.parametrize("pattern,v,i,want", SPLIT_REGEXP_CASES)
+def test_split_regexp_follows_go(pattern, v, i, want):
+    args = {"r": Regex(pattern), "v": v, "i": i}
+    assert call("regexp.splitRegexp", args) == want
+    row = call("regexp.splitRegexp", as_row(args, ("v", "i")))
+    assert run_sql(row, args) == want
+
+
+def test_split_regexp_reserved_markers_are_an_error():
+    row = call("regexp.splitRegexp", {"r": Regex(","), "v": RowValue(Col("v", FluxType.STRING)), "i": -1})
+    with pytest.raises(duckdb.Error, match="U\\+FDD0"):
+        run_sql(row, {"v": "a\ufdd0b"})
+
+
+def test_regexp_folds_only_patterns_python_reads_as_re2():
+    from transpile.functions.regexp import fold_pattern
+
+    assert fold_pattern(r"\d+\s\w") is not None and fold_pattern(r"\d+\s\w").fullmatch("12 x")
+    assert fold_pattern(r"\d").match("٣") is None
+    # no exact Python equivalent: left to DuckDB's RE2
+    for pattern in (r"(?U)a+", r"a{,2}", r"[\D]", r"(?i)\bx", r"\pL", r"\Qa.b\E", r"[[:^alpha:]]"):
+        assert fold_pattern(pattern) is None, pattern
