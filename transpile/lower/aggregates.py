@@ -16,7 +16,8 @@ from ..errors import FluxUnsupportedError
 from ..types import FluxType
 from ..values import Duration
 from . import sql
-from .lowerer import SEQ, Lowerer, key_partition, lowers, marker_of, order_sql
+from ..scalar import Col
+from .lowerer import SEQ, Lowerer, _is_constant, key_partition, lowers, marker_of, order_sql
 from .relation import Relation
 from .tdigest import tdigest_quantile
 from .wallclock import from_local, to_local
@@ -82,11 +83,18 @@ AGGREGATES: dict[str, Callable[[AggregateInput], exp.Expression]] = {
 
 @lowers(p.Aggregate)
 def lower_aggregate(lw: Lowerer, node: p.Aggregate) -> Relation:
-    window = node.input if isinstance(node.input, p.Window) and node.input.create_empty else None
-    rel = lw.composable_input(node.input, node.input.step)
     build = AGGREGATES.get(node.function)
     if build is None:
         raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
+    window = node.input if p.core.windowed(node) else None
+    if window is not None:
+        rows = window_input(lw, window)
+        raw = raw_windows(window, rows)
+        if raw is not None:
+            return windowed_aggregate(lw, node, raw, build)
+        rel = windowed_relation(lw, window, rows)
+    else:
+        rel = lw.composable_input(node.input, node.input.step)
     value = build(AggregateInput(rel.ref(node.column), node.input.schema.type_of(node.column), dict(node.params),
                                  rows_present(rel, node.input), order_sql(rel, node.input)))
     columns = {k: rel.ref(k) for k in node.schema.key}
@@ -98,7 +106,7 @@ def lower_aggregate(lw: Lowerer, node: p.Aggregate) -> Relation:
     if not node.schema.key:
         # A SQL aggregate of no rows still gives one row; Flux gives none without a table.
         out.having = exp.GT(this=sql.func("count", exp.Star()), expression=sql.number(0))
-    if window is not None:
+    if window is not None and window.create_empty:
         return fill_empty_windows(lw, out, node, window)
     return out
 
@@ -230,18 +238,26 @@ def arg_selector(lw: Lowerer, rel: Relation, node: p.Selector) -> Relation:
 
 @lowers(p.Selector)
 def lower_selector(lw: Lowerer, node: p.Selector) -> Relation:
-    rel = lw.composable_input(node.input, node.input.step)
+    window = node.input if p.core.windowed(node) else None
+    if window is None:
+        return select_rows(lw, node, lw.composable_input(node.input, node.input.step))
+    rows = window_input(lw, window)
+    raw = raw_windows(window, rows)
+    if raw is not None and node.function in ARG_SELECTORS and window.order.items == ((SEQ, False),) \
+            and SEQ in raw.rel.columns:
+        return windowed_selector(lw, node, raw)
+    selected = select_rows(lw, node, windowed_relation(lw, window, rows))
+    if window.create_empty and node.function in SELECTOR_ORDER:
+        # aggregateWindow(fn: max) keeps a row (of nulls) for an empty window, as for aggregates.
+        return fill_empty_windows(lw, selected, node, window)
+    return selected
+
+
+def select_rows(lw: Lowerer, node: p.Selector, rel: Relation) -> Relation:
+    """The rows `node` selects from each table of `rel` (its input, composable)."""
     params = dict(node.params)
     partition = key_partition(rel, node)
     out = rel.with_columns(dict(rel.columns))
-    window = node.input if isinstance(node.input, p.Window) and node.input.create_empty else None
-    if window is not None and node.function in SELECTOR_ORDER:
-        # aggregateWindow(fn: max) keeps a row (of nulls) for an empty window, as for aggregates.
-        import dataclasses
-
-        plain = dataclasses.replace(node, input=dataclasses.replace(window, create_empty=False))
-        selected = lower_selector(lw, plain)
-        return fill_empty_windows(lw, selected, node, window)
     if node.function in ARG_SELECTORS and node.input.order.items == ((SEQ, False),) and SEQ in rel.columns:
         return arg_selector(lw, rel, node)
     if node.function in SELECTOR_ORDER:
@@ -251,7 +267,12 @@ def lower_selector(lw: Lowerer, node: p.Selector) -> Relation:
         return out
     if node.function in ("limit", "tail"):
         n, offset = int(params["n"]), int(params.get("offset", 0))
-        rank = sql.over(exp.RowNumber(), partition, order_sql(rel, node, reverse=node.function == "tail"))
+        order = order_sql(rel, node, reverse=node.function == "tail")
+        if not partition:
+            # One table: its first n rows in order, without ranking every row.
+            out.order_by, out.limit, out.offset = order, n, offset
+            return out
+        rank = sql.over(exp.RowNumber(), partition, order)
         out.qualify.append(exp.Between(this=rank, low=sql.number(offset + 1), high=sql.number(offset + n)))
         return out
     if node.function == "quantile":
@@ -263,6 +284,215 @@ def lower_selector(lw: Lowerer, node: p.Selector) -> Relation:
         out.qualify.append(exp.EQ(this=rank, expression=wanted))
         return out
     raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
+
+
+# ------------------------------------------------- windowed aggregates and selectors
+#
+# aggregateWindow's rows are grouped by their raw window start (the epoch-aligned bucket
+# of `_time`); the window's bounds, cut at the range bounds, are computed once per group
+# afterwards rather than on every row (the bucket determines them: two buckets never cut
+# to the same bounds while start < stop). Empty windows are a grid of bucket starts.
+
+WINDOW = "__window_start"  # hidden column: a group's window start before the cut at the range bounds
+
+
+@dataclass(frozen=True)
+class RawWindows:
+    """A window() lowered by its consumer: the input rows `rel` (rows without a time
+    dropped), each row's raw window start `bucket`, and the constant range bounds
+    (`cut`) the windows are cut at, if the input has them."""
+
+    window: p.Window
+    rel: Relation
+    bucket: exp.Expression
+    cut: tuple[exp.Expression, exp.Expression] | None
+
+    def bounds(self, start: exp.Expression) -> tuple[exp.Expression, exp.Expression]:
+        """(start, stop) of the window whose raw start is `start`, cut at the range bounds."""
+        stop = window_stop(self.window, start.copy())
+        if self.cut is None:
+            return start, stop
+        return (sql.func("greatest", start, self.cut[0].copy()), sql.func("least", stop, self.cut[1].copy()))
+
+
+def window_input(lw: Lowerer, window: p.Window) -> Relation | None:
+    """The rows of the window's input, when the window's consumer may lower the window
+    itself (no other step reads it), else None."""
+    if lw.uses.get(id(window), 0) > 1:
+        return None
+    return lw.composable_input(window.input, window.input.step)
+
+
+def windowed_relation(lw: Lowerer, window: p.Window, rows: Relation | None) -> Relation:
+    """The window's rows with their `_start`/`_stop` (see window_input for `rows`)."""
+    return lw.relation(window) if rows is None else window_relation(window, rows)
+
+
+def raw_windows(window: p.Window, rows: Relation | None) -> RawWindows | None:
+    """The window as RawWindows, or None when its bounds are not a function of the raw
+    window start alone: windows on a local wall clock (a start may name no instant or
+    two), range bounds that are not constants, or a window read by several steps."""
+    if rows is None or window.every_inf or window.period != window.every:
+        return None
+    if window.location != "UTC" and not in_nanoseconds(window):
+        return None
+    cut = None
+    if window.input.schema.has(window.start_column) and window.input.schema.has(window.stop_column):
+        cut = (rows.ref(window.start_column), rows.ref(window.stop_column))
+        if not all(_is_constant(e) for e in cut):
+            return None
+    t = rows.ref(window.time_column)
+    rel = rows.with_columns(dict(rows.columns))
+    rel.where.append(exp.Not(this=exp.Is(this=t, expression=exp.Null())))
+    return RawWindows(window, rel, window_start(window, t.copy()), cut)
+
+
+def windowed_aggregate(lw: Lowerer, node: p.Aggregate, raw: RawWindows, build) -> Relation:
+    rel, window = raw.rel, raw.window
+    value = build(AggregateInput(rel.ref(node.column), window.schema.type_of(node.column), dict(node.params),
+                                 rows_present(rel, window), order_sql(rel, window)))
+    columns = _group_columns(rel, node, raw)
+    columns[node.column] = value
+    if node.table_position == p.core.TABLE_FIRST:
+        columns[p.core.TABLE_FIRST] = sql.func("min", rel.ref(window.table_position or SEQ))
+    grouped = rel.with_columns(columns, group_by_all=True)
+    return windowed_result(lw, grouped, node, raw, lambda ref, start, stop: {node.column: ref(node.column)})
+
+
+def _group_columns(rel: Relation, node: p.PlanNode, raw: RawWindows) -> dict:
+    bounds = (raw.window.start_column, raw.window.stop_column)
+    columns = {k: rel.ref(k) for k in node.schema.key if k not in bounds}
+    columns[WINDOW] = raw.bucket.copy()
+    return columns
+
+
+# Selectors whose value alone is wanted: the selected row's value.
+VALUE_SELECTORS = {
+    "first": lambda value, seq: sql.func("arg_min", value, seq),
+    "last": lambda value, seq: sql.func("arg_max", value, seq),
+    "min": lambda value, seq: sql.func("min", value),
+    "max": lambda value, seq: sql.func("max", value),
+}
+
+
+def windowed_selector(lw: Lowerer, node: p.Selector, raw: RawWindows) -> Relation:
+    """first/last/min/max of each window: one aggregate per window (see arg_selector)."""
+    rel, window = raw.rel, raw.window
+    key = set(node.schema.key)
+    columns = _group_columns(rel, node, raw)
+    if selected_time_unread(lw, node, rel):
+        # Only the value of the selected row is read (aggregateWindow puts the window's
+        # stop in its time): max(v) instead of the whole row.
+        columns[node.column] = VALUE_SELECTORS[node.function](rel.ref(node.column), rel.ref(SEQ))
+        unpack = lambda ref, start, stop: {window.time_column: stop, node.column: ref(node.column)}  # noqa: E731
+    else:
+        fn, order_key = ARG_SELECTORS[node.function]
+        carried = [label for label in rel.columns if label not in key]
+        row = _struct({f"c{i}": rel.ref(label) for i, label in enumerate(carried)})
+        columns["__row"] = sql.func(fn, row, order_key(rel.ref(node.column), rel.ref(SEQ)))
+
+        def unpack(ref, start, stop):
+            return {label: exp.Dot(this=ref("__row"), expression=exp.to_identifier(f"c{i}"))
+                    for i, label in enumerate(carried)}
+    grouped = rel.with_columns(columns, group_by_all=True)
+    grouped.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
+    return windowed_result(lw, grouped, node, raw, unpack)
+
+
+def selected_time_unread(lw: Lowerer, node: p.Selector, rel: Relation) -> bool:
+    """True when nothing reads the selected rows' time, `__seq` or other columns than the
+    value: the only step after `node` is a projection (aggregateWindow's duplicate of
+    `_stop` into `_time`) that does not read the time column, on a storage stream whose
+    `__seq` is the row's time (so window starts order the rows as the selected ones)."""
+    window = node.input
+    parent = lw.parents.get(id(node))
+    if lw.uses.get(id(node), 0) != 1 or not isinstance(parent, p.Project) or not node.tables_in_key_order:
+        return False
+    if set(window.schema.labels) - set(node.schema.key) != {window.time_column, node.column}:
+        return False
+    if any(not isinstance(e, Col) or e.name == window.time_column for _, e in parent.columns):
+        return False
+    seq = rel.columns.get(SEQ)
+    return seq == sql.func("epoch_ns", rel.ref(window.time_column))
+
+
+def windowed_result(lw: Lowerer, grouped: Relation, node: p.PlanNode, raw: RawWindows, unpack) -> Relation:
+    """The rows of a windowed aggregate or selector from `grouped` (one row per table and
+    raw window start): `unpack(ref, start, stop)` gives the non-key columns from the
+    grouped columns `ref(label)` and the window's bounds."""
+    if raw.window.create_empty:
+        return fill_windows(lw, grouped, node, raw, unpack)
+    inner = lw.materialize(grouped, node.step)
+    start, stop = raw.bounds(inner.ref(WINDOW))
+    columns = _window_key(node, raw, inner.ref, start, stop)
+    columns.update(unpack(inner.ref, start.copy(), stop.copy()))
+    columns[SEQ] = sql.func("epoch_ns", start.copy())
+    if p.core.TABLE_FIRST in inner.columns:
+        columns[p.core.TABLE_FIRST] = inner.ref(p.core.TABLE_FIRST)
+    return inner.with_columns(_reorder(columns, node))
+
+
+def _window_key(node: p.PlanNode, raw: RawWindows, ref, start: exp.Expression, stop: exp.Expression) -> dict:
+    bounds = {raw.window.start_column: start, raw.window.stop_column: stop}
+    return {k: bounds[k].copy() if k in bounds else ref(k) for k in node.schema.key}
+
+
+def fill_windows(lw: Lowerer, grouped: Relation, node: p.PlanNode, raw: RawWindows, unpack) -> Relation:
+    """Every window of every table gets a row (createEmpty): the grid of raw window starts
+    of each table, LEFT JOINed with the grouped rows; an empty window's row has nulls
+    (count: 0). Key columns that are constants (the measurement, the field of a one-field
+    scan) are not in the grid nor in the join."""
+    window = raw.window
+    bounds = window.bounds
+    if bounds is None:
+        raise FluxUnsupportedError("window(createEmpty: true) needs a range() before it")
+    name = lw.ctes.add(node.step, grouped.to_select())
+    start_col, stop_col = window.start_column, window.stop_column
+    others = [k for k in node.schema.key if k not in (start_col, stop_col)]
+    varying = [k for k in others if not _is_constant(grouped.columns[k])]
+    # The tables there are: a constant column still tells whether there is any.
+    listed = varying or others[:1]
+    if in_nanoseconds(window):
+        first = _ns(window_start(window, sql.time_literal(bounds[0])))
+        series = sql.func("generate_series", first, sql.number(bounds[1] - 1), sql.number(window.every.nanoseconds))
+        w = _time_ns(sql.col("__window", "grid"))
+    else:
+        first = window_start(window, sql.time_literal(bounds[0]))
+        last = (bounds[1] - 1) // 1000 * 1000  # window starts are whole microseconds
+        series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
+        w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
+    grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
+    starts = exp.Subquery(this=exp.select("*").from_(grid_from), alias=exp.TableAlias(this=sql.ident("grid")))
+    grid = exp.select(*[sql.alias(sql.col(k, "tables"), k) for k in listed], sql.alias(w, WINDOW))
+    if listed:
+        tables = exp.select(*[sql.col(k) for k in listed]).from_(sql.ident(name)).distinct()
+        grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))))
+        grid = grid.join(starts, join_type="cross")
+    else:
+        grid = grid.from_(starts)
+    grid_name = lw.ctes.add("windows", grid)
+    cond = sql.and_all(
+        [exp.NullSafeEQ(this=sql.col(k, "w"), expression=sql.col(k, "a")) for k in varying]
+        + [exp.EQ(this=sql.col(WINDOW, "w"), expression=sql.col(WINDOW, "a"))]
+    )
+    start, stop = raw.bounds(sql.col(WINDOW, "w"))
+    grid_ref = lambda k: sql.col(k, "w") if k in varying else grouped.columns[k].copy()  # noqa: E731
+    columns = _window_key(node, raw, grid_ref, start, stop)
+    unpacked = unpack(lambda k: sql.col(k, "a"), start.copy(), stop.copy())
+    columns.update({k: e for k, e in unpacked.items() if k in node.schema.labels})
+    if isinstance(node, p.Aggregate) and node.function == "count":
+        columns[node.column] = exp.Coalesce(this=columns[node.column], expressions=[sql.number(0)])
+    columns[SEQ] = sql.func("epoch_ns", start.copy())
+    if node.table_position == p.core.TABLE_FIRST:
+        # Where the window's input table stood in the stream (see PlanNode.table_position).
+        position = p.core.TABLE_FIRST if isinstance(node, p.Aggregate) else (window.table_position or SEQ)
+        if position in unpacked:
+            columns[p.core.TABLE_FIRST] = unpacked[position]
+        elif position in grouped.columns:
+            columns[p.core.TABLE_FIRST] = sql.col(position, "a")
+    source = exp.Table(this=sql.ident(grid_name), alias=exp.TableAlias(this=sql.ident("w")))
+    join = exp.Join(this=exp.Table(this=sql.ident(name), alias=exp.TableAlias(this=sql.ident("a"))), on=cond, side="LEFT")
+    return Relation(source=source, columns=_reorder(columns, node), joins=[join])
 
 
 # ---------------------------------------------------------------- windows
@@ -361,7 +591,11 @@ def local_window_start(window: p.Window, local: exp.Expression) -> exp.Expressio
 
 @lowers(p.Window)
 def lower_window(lw: Lowerer, node: p.Window) -> Relation:
-    rel = lw.composable_input(node.input, node.input.step)
+    return window_relation(node, lw.composable_input(node.input, node.input.step))
+
+
+def window_relation(node: p.Window, rel: Relation) -> Relation:
+    """The rows of `rel` (the window's input, composable) with their window's bounds."""
     if node.every_inf:
         bounds = node.input.bounds
         columns = dict(rel.columns)

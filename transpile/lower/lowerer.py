@@ -44,6 +44,7 @@ class Lowerer:
         self.ctes = CteList()
         self.memo: dict[int, Relation] = {}
         self.uses: dict[int, int] = {}
+        self.parents: dict[int, p.PlanNode] = {}  # node id -> the first step found reading it
         self.writes: list = []
         self.result_node: p.PlanNode | None = None
 
@@ -94,6 +95,7 @@ class Lowerer:
         self.uses[id(node)] = self.uses.get(id(node), 0) + 1
         if self.uses[id(node)] == 1:
             for child in node.inputs:
+                self.parents.setdefault(id(child), node)
                 self._count_uses(child)
 
     def empty_tables_unseen(self, node: p.PlanNode) -> bool:

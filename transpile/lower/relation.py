@@ -23,11 +23,15 @@ class Relation:
     qualify: list = field(default_factory=list)
     joins: list = field(default_factory=list)
     has_window: bool = False  # some column is a window function
+    # ORDER BY ... LIMIT n OFFSET m: the first rows of the whole relation (one table).
+    order_by: list = field(default_factory=list)
+    limit: int | None = None
+    offset: int = 0
 
     @property
     def composable(self) -> bool:
         """True when a projection or filter may be merged into this SELECT."""
-        return not (self.group_by_all or self.qualify or self.has_window)
+        return not (self.group_by_all or self.qualify or self.has_window or self.limit is not None)
 
     def ref(self, label: str) -> exp.Expression:
         try:
@@ -36,7 +40,8 @@ class Relation:
             return sql.null()
 
     def with_columns(self, columns: dict, **changes) -> "Relation":
-        return replace(self, columns=columns, where=list(self.where), qualify=list(self.qualify), **changes)
+        return replace(self, columns=columns, where=list(self.where), qualify=list(self.qualify),
+                       order_by=list(self.order_by), **changes)
 
     def to_select(self, copy: bool = True) -> exp.Select:
         """The SELECT. Its parts are copied once (relations share expressions); the
@@ -58,6 +63,12 @@ class Relation:
         q = sql.and_all([own(w) for w in self.qualify])
         if q is not None:
             select.set("qualify", exp.Qualify(this=q))
+        if self.order_by:
+            select = select.order_by(*[own(o) for o in self.order_by], copy=False)
+        if self.limit is not None:
+            select = select.limit(sql.number(self.limit), copy=False)
+            if self.offset:
+                select = select.offset(sql.number(self.offset), copy=False)
         return select
 
 

@@ -1,0 +1,124 @@
+"""Windowed aggregates and selectors (transpile/lower/aggregates.py) on a storage scan,
+checked against windows computed here in Python: rows grouped by their epoch-aligned window
+start, bounds cut at the range, empty windows as null rows (count 0), selectors of the
+window's value alone inside aggregateWindow and of whole rows in window() |> max().
+https://docs.influxdata.com/flux/v0/stdlib/universe/aggregatewindow/
+"""
+from __future__ import annotations
+
+import pytest
+
+from runtime.database import Database
+
+S = 10**9
+START, STOP, EVERY = 2 * S, 35 * S, 5 * S
+RANGE = 'range(start: 1970-01-01T00:00:02Z, stop: 1970-01-01T00:00:35Z)'
+
+
+def series() -> dict[tuple[str, str], list[tuple[int, object]]]:
+    """(host, field) -> [(time, value)]: host b has no points from 10 s to 21 s (empty
+    windows), values repeat (ties for min and max), x is a float field and n an integer one."""
+    out = {}
+    for host, skip in (("a", ()), ("b", range(10, 22))):
+        for field, kind in (("x", float), ("n", int)):
+            points = []
+            for t in range(1, 40, 3):
+                if t in skip:
+                    continue
+                value = (t * 7 + (3 if host == "b" else 0)) % 5
+                points.append((t * S, kind(value) if kind is int else value / 2))
+            out[(host, field)] = points
+    return out
+
+
+@pytest.fixture(scope="module")
+def db():
+    lines = []
+    for (host, field), points in series().items():
+        for t, v in points:
+            text = f"{v}i" if isinstance(v, int) else repr(v)
+            lines.append(f"m,host={host} {field}={text} {t}")
+    database = Database()
+    database.write("\n".join(lines), bucket="b")
+    yield database
+    database.close()
+
+
+def windows():
+    start = START // EVERY * EVERY
+    while start < STOP:
+        yield max(start, START), min(start + EVERY, STOP)
+        start += EVERY
+
+
+AGGREGATES = {
+    "mean": lambda vs: sum(v for _, v in vs) / len(vs) if vs else None,
+    "count": lambda vs: len(vs),
+    "sum": lambda vs: sum(v for _, v in vs) if vs else None,
+    "max": lambda vs: max(v for _, v in vs) if vs else None,
+    "min": lambda vs: min(v for _, v in vs) if vs else None,
+    "first": lambda vs: vs[0][1] if vs else None,
+    "last": lambda vs: vs[-1][1] if vs else None,
+}
+
+
+def got(db, source: str, columns: tuple[str, ...]) -> dict:
+    out = {}
+    for table in db.query(source, now=100 * S):
+        key = (table.rows[0][table.index("host")], table.rows[0][table.index("_field")])
+        assert key not in out
+        out[key] = [tuple(row[table.index(c)] for c in columns) for row in table.rows]
+    return out
+
+
+@pytest.mark.parametrize("fn", sorted(AGGREGATES))
+@pytest.mark.parametrize("create_empty", [True, False])
+def test_aggregate_window_equals_windows_computed_by_hand(db, fn, create_empty):
+    source = (f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m")'
+              f' |> aggregateWindow(every: 5s, fn: {fn}, createEmpty: {str(create_empty).lower()})')
+    expected = {}
+    for key, points in series().items():
+        rows = []
+        for start, stop in windows():
+            inside = [(t, v) for t, v in points if start <= t < stop]
+            if inside or create_empty:
+                value = AGGREGATES[fn](inside)
+                rows.append((START, STOP, stop, float(value) if fn == "mean" and value is not None else value))
+        expected[key] = rows
+    assert got(db, source, ("_start", "_stop", "_time", "_value")) == expected
+
+
+@pytest.mark.parametrize("fn", ["max", "min", "first", "last"])
+def test_window_selectors_keep_the_selected_row(db, fn):
+    """window() |> max(): the whole selected row (its own time; the first of tied values)."""
+    source = f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m") |> window(every: 5s) |> {fn}()'
+    expected = {}
+    for key, points in series().items():
+        for start, stop in windows():
+            inside = [(t, v) for t, v in points if start <= t < stop]
+            if not inside:
+                continue
+            if fn in ("max", "min"):
+                best = (max if fn == "max" else min)(v for _, v in inside)
+                row = next(p for p in inside if p[1] == best)
+            else:
+                row = inside[0] if fn == "first" else inside[-1]
+            expected.setdefault(key, []).append(((start, stop), row))
+    found = {}
+    for table in db.query(source, now=100 * S):
+        for row in table.rows:
+            cell = lambda c: row[table.index(c)]  # noqa: E731
+            found.setdefault((cell("host"), cell("_field")), []).append(
+                ((cell("_start"), cell("_stop")), (cell("_time"), cell("_value"))))
+    assert {k: sorted(v) for k, v in found.items()} == expected
+
+
+def test_windows_of_several_series_merged_by_group(db):
+    """group() before aggregateWindow: the windows of the merged table, count of both fields."""
+    source = (f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m" and r._field == "n")'
+              ' |> group() |> aggregateWindow(every: 5s, fn: count)')
+    tables = list(db.query(source, now=100 * S))
+    assert len(tables) == 1
+    counts = [(row[tables[0].index("_time")], row[tables[0].index("_value")]) for row in tables[0].rows]
+    points = [t for (_, field), ps in series().items() if field == "n" for t, _ in ps]
+    assert counts == [(stop, sum(start <= t < stop for t in points)) for start, stop in windows()]
