@@ -1,11 +1,13 @@
 """Flux's `regexp` package: RE2 regular expressions on strings, folded or lowered to DuckDB.
 
 https://docs.influxdata.com/flux/v0/stdlib/regexp/ . Flux uses Go's `regexp` (RE2 syntax);
-DuckDB's regexp functions use RE2 too, so patterns go to SQL unchanged. Folds use Python's
-`re` after translating the RE2-only syntax it lacks (POSIX classes such as `[[:alpha:]]`,
-`\\z`); a pattern Python still cannot compile is left to DuckDB. Indexes are BYTE
-offsets as in Go. Replacement templates use Go's `$1`/`${name}` syntax and are rewritten
-to RE2's `\\1` form.
+DuckDB's regexp functions use RE2 too, so patterns go to SQL unchanged. Constant calls are
+folded with Python's `re` only when `fold_pattern` can translate the pattern to one that
+matches exactly the same text (ASCII Perl classes, `$` as end of text, POSIX classes);
+otherwise the call is left to DuckDB. Iterating matches follows Go: an empty match right
+after a match is skipped (as RE2's global replace does; Python's finditer does not).
+Indexes are BYTE offsets as in Go. Replacement templates use Go's `$1`/`${name}` syntax and
+are rewritten to RE2's `\\1` form.
 """
 from __future__ import annotations
 

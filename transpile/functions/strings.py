@@ -4,7 +4,11 @@ https://docs.influxdata.com/flux/v0/stdlib/strings/ . Flux implements these with
 `strings` and `unicode` packages: lengths and substring indexes count runes (code points),
 but `index`, `indexAny`, `lastIndex` and `lastIndexAny` return BYTE offsets (Go's
 strings.Index). DuckDB's `length`/`substring`/`strpos` count code points and `strlen`
-counts bytes, which is how byte offsets are computed in SQL.
+counts bytes, which is how byte offsets are computed in SQL. Case functions use Go's
+SIMPLE (one rune to one rune) Unicode mappings: DuckDB's upper/lower are the same mappings
+except for ß, and title case is upper case except for a few digraphs and Georgian; the
+case-folding orbits of strings.EqualFold are the classes of lower(upper(rune)) except for
+İ and ı (tests check fold and SQL agree on every cased rune).
 
 Most functions are rows of the scalar table; the ones taking or returning arrays
 (`joinStr`, `split*`) are builtins that build row calls themselves.
