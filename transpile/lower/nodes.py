@@ -86,7 +86,7 @@ def keep_empty_tables(lw: Lowerer, rel: Relation, node: p.PlanNode, passes: exp.
         if label == KEEP:
             continue
         columns[label] = e if label in key else exp.Case(ifs=[exp.If(this=kept.copy(), true=e)])
-    partition = [rel.ref(k) for k in node.schema.key]
+    partition = key_partition(rel, node)  # a constant key column does not split tables
     none_kept = exp.EQ(this=sql.over(sql.func("count_if", kept.copy()), partition), expression=sql.number(0))
     first = exp.EQ(this=sql.over(exp.RowNumber(), partition, [sql.ordered(rel.ref(marker))]), expression=sql.number(1))
     out = rel.with_columns(columns)
