@@ -122,3 +122,15 @@ def test_windows_of_several_series_merged_by_group(db):
     counts = [(row[tables[0].index("_time")], row[tables[0].index("_value")]) for row in tables[0].rows]
     points = [t for (_, field), ps in series().items() if field == "n" for t, _ in ps]
     assert counts == [(stop, sum(start <= t < stop for t in points)) for start, stop in windows()]
+
+
+@pytest.mark.parametrize("tail", ["", " |> aggregateWindow(every: 5s, fn: mean)", " |> mean() |> group() |> top(n: 3)"])
+def test_a_tag_fixed_by_the_filter_reads_as_a_constant(db, tail):
+    """`r.host == "b"` makes host a constant of the scan (lower/storage.py pinned_tags);
+    an `or` of two values does not: both give the same tables."""
+    scan = f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m" and '
+    pinned = db.query(scan + 'r.host == "b")' + tail, now=100 * S)
+    general = db.query(scan + '(r.host == "b" or r.host == "zz"))' + tail, now=100 * S)
+    as_rows = lambda result: [(t.key_values(), t.labels, t.rows) for t in result]  # noqa: E731
+    assert as_rows(pinned) == as_rows(general)
+    assert sum(len(t.rows) for t in pinned) > 0

@@ -21,13 +21,14 @@ from .scalars import lower_scalar
 @lowers(From)
 def lower_from(lw: Lowerer, node: From) -> Relation:
     labels = list(node.schema.labels)
+    pinned = pinned_tags(node)
     selects = []
     for layout, field in node.selected():
         if field.type != node.value_type:
             continue
         columns = {}
         for label in labels:
-            columns[label] = _scan_column(node, layout, field, label)
+            columns[label] = _scan_column(node, layout, field, label, pinned)
         columns[SEQ] = sql.func("epoch_ns", sql.col("_time"))
         where = [exp.Not(this=exp.Is(this=sql.col(field.column), expression=exp.Null()))]
         if node.start is not None:
@@ -83,10 +84,11 @@ def pivoted_scan(lw: Lowerer, node) -> Relation | None:
     kept = [label for label in labels if label not in new.values()]
     if any(label in new for label in ("_start", "_stop", "_time", "_measurement")) or len(set(labels)) != len(labels):
         return None
+    pinned = pinned_tags(scan)
     selects = []
     for name, layout in sorted({l.measurement: l for l, _ in read}.items()):
         fields = {f.key: f for l, f in read if l is layout}
-        columns = {label: _scan_column(scan, layout, None, label) for label in kept}
+        columns = {label: _scan_column(scan, layout, None, label, pinned) for label in kept}
         for key, label in new.items():
             f = fields.get(key)
             columns[label] = sql.col(f.column) if f is not None else sql.null(scan.value_type)
@@ -112,7 +114,23 @@ def _any(conditions: list) -> exp.Expression:
     return exp.Paren(this=out) if len(conditions) > 1 else out
 
 
-def _scan_column(node: From, layout, field, label: str) -> exp.Expression:
+def pinned_tags(node: From) -> dict[str, str]:
+    """Tags the scan's predicate fixes to one value (`r.host == "a"` among its AND-ed
+    terms): every row read holds that value, so the column is that constant (later steps
+    then neither group nor partition nor sort by it)."""
+    from ..passes import conjuncts, equality_set
+
+    pinned = {}
+    for term in conjuncts(node.predicate) if node.predicate is not None else ():
+        chosen = equality_set(term)
+        if chosen is not None and len(chosen[1]) == 1 and chosen[0] not in ("_time", "_measurement", "_field"):
+            pinned[chosen[0]] = next(iter(chosen[1]))
+    return pinned
+
+
+def _scan_column(node: From, layout, field, label: str, pinned: dict | None = None) -> exp.Expression:
+    if pinned and label in pinned and layout.tag(label) is not None:
+        return exp.Literal.string(pinned[label])
     if label == "_start":
         return sql.time_literal(node.start)
     if label == "_stop":
