@@ -49,3 +49,16 @@ def test_bool_of_a_number_other_than_0_or_1_is_an_error():
 def test_bool_of_a_string_other_than_true_or_false_is_an_error():
     with pytest.raises(Exception, match='other than "true" or "false"'):
         execute('import "array"\narray.from(rows: [{s: "TRUE"}]) |> map(fn: (r) => ({b: bool(v: r.s)}))', NOW)
+
+
+def test_int_of_a_string_takes_digits_only_folded_and_per_row():
+    # Go's strconv.ParseInt: "3.7" is an error (DuckDB's cast alone would round it to 4).
+    assert column('import "array"\narray.from(rows: [{i: int(v: "-54"), u: uint(v: "+7")}])', "i") == [-54]
+    flux = 'import "array"\narray.from(rows: [{s: "12"}, {s: "-3"}]) |> map(fn: (r) => ({i: int(v: r.s)}))'
+    assert column(flux, "i") == [12, -3]
+    with pytest.raises(FluxError, match=r"cannot convert string '3.7' to int"):
+        execute('import "array"\narray.from(rows: [{i: int(v: "3.7")}])', NOW)
+    with pytest.raises(FluxError, match=r"cannot convert string '-54' to uint"):
+        execute('import "array"\narray.from(rows: [{i: uint(v: "-54")}])', NOW)
+    with pytest.raises(Exception, match="cannot convert a string that is not an integer"):
+        execute('import "array"\narray.from(rows: [{s: "3.7"}]) |> map(fn: (r) => ({i: int(v: r.s)}))', NOW)

@@ -41,7 +41,10 @@ def convert_constant(v, target: FluxType):
                 from ..annotated_csv import parse_cell
 
                 return Duration(0, parse_cell(raw, FluxType.DURATION))
-            raw = float(raw) if any(ch in raw for ch in ".eE") else int(raw)
+            # Go's strconv.ParseInt / ParseUint: digits only ("3.7" and "1e3" are errors).
+            if not (_INT_TEXT if target != FluxType.UINT else _UINT_TEXT).fullmatch(raw):
+                raise ValueError(f"cannot convert string {raw!r} to {target.value}: not an integer")
+            raw = int(raw)
         n = int(raw)
         return {FluxType.INT: n, FluxType.UINT: UInt(n % (1 << 64)), FluxType.TIME: Time(n), FluxType.DURATION: Duration(0, n)}[target]
     if target == FluxType.BOOL:
@@ -79,7 +82,7 @@ def convert_sql(e: exp.Expression, source: FluxType | None, target: FluxType) ->
     if source == FluxType.FLOAT and target in (FluxType.INT, FluxType.UINT):
         return sql.cast(sql.func("trunc", e), target)
     if source == FluxType.STRING and target in (FluxType.INT, FluxType.UINT):
-        return sql.cast(e, target)
+        return _integer_text_sql(e, target)
     if {source, target} == {FluxType.INT, FluxType.UINT}:
         return _wrap_integer(e, target)
     return sql.cast(e, target)
@@ -87,6 +90,18 @@ def convert_sql(e: exp.Expression, source: FluxType | None, target: FluxType) ->
 
 TWO_64 = 1 << 64
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_INT_TEXT, _UINT_TEXT = re.compile(r"[+-]?[0-9]+"), re.compile(r"\+?[0-9]+")
+
+
+def _integer_text_sql(e: exp.Expression, target: FluxType) -> exp.Expression:
+    """int(v:)/uint(v:) of a string per row: digits only, as Go's ParseInt/ParseUint (DuckDB's
+    cast would round "3.7" to 4)."""
+    pattern = (_INT_TEXT if target == FluxType.INT else _UINT_TEXT).pattern
+    message = exp.Literal.string(f"{target.value}(): cannot convert a string that is not an integer")
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=e.copy(), expression=exp.Null()), true=sql.null(target)),
+                         exp.If(this=sql.func("regexp_full_match", e.copy(), exp.Literal.string(pattern)),
+                                true=sql.cast(e, target))],
+                    default=sql.cast(sql.func("error", message), target))
 
 
 def _rfc3339_sql(e: exp.Expression) -> exp.Expression:
