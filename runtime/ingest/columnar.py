@@ -93,11 +93,15 @@ class Decoder:
         found = self._series.get(raw)
         if found is not None:
             return found
-        try:
-            point = parse_line(raw.decode("utf-8") + " f=0", 1)
-            found = self.ids.id(point.measurement, point.tags)
-        except (LineError, UnicodeDecodeError):
-            found = -1
+        found = _plain_series(raw)
+        if found is not None:
+            found = self.ids.id(*found)
+        else:
+            try:
+                point = parse_line(raw.decode("utf-8") + " f=0", 1)
+                found = self.ids.id(point.measurement, point.tags)
+            except (LineError, UnicodeDecodeError):
+                found = -1
         self._series[raw] = found
         return found
 
@@ -137,6 +141,27 @@ class Decoder:
         result = FieldSet(tuple(keys), tuple(types)) if ok else None
         self._fieldsets[raw] = result
         return result
+
+
+def _plain_series(raw: bytes):
+    """(measurement, sorted tags) of a series key without backslashes that the reference
+    parser would accept as it is (the scanner already ruled out spaces and control
+    characters); None when it has to be asked."""
+    if b"\\" in raw:
+        return None
+    try:
+        measurement, *pairs = raw.decode("utf-8").split(",")
+    except UnicodeDecodeError:
+        return None
+    if not measurement or measurement.startswith("_"):
+        return None
+    tags = {}
+    for pair in pairs:
+        key, _, value = pair.partition("=")
+        if not key or not value or "=" in value or key.startswith("_") or key in tags:
+            return None
+        tags[key] = value
+    return measurement, tuple(sorted(tags.items()))
 
 
 def _line(data, starts: np.ndarray, ln: int) -> bytes:
