@@ -207,3 +207,8 @@ monitor.logs(start: -2h, fn: (r) => r._level == monitor.levelCrit)'''
     (table,) = list(db.query(read, now="2021-01-01T01:00:00Z"))
     rows = [dict(zip(table.labels, row)) for row in table.rows]
     assert [(r["_check_name"], r["_level"], r["_message"], r["_sent"]) for r in rows] == [("cpu", "crit", "cpu is crit", True)]
+
+
+def test_monitoring_bucket_exists_before_any_check_wrote_to_it(db):
+    script = 'import "influxdata/influxdb/monitor"\nmonitor.from(start: -1h)'
+    assert list(db.query(script, now=T0 + HOUR)) == []

@@ -9,9 +9,15 @@ from ..analyze.objects import Record, RowRecord, Stream
 from ..analyze.operators import to_scalar
 from ..analyze.variants import AllChoices, StreamVariants
 from ..plan.storage import From, To
+from ..storage_layout import BucketCatalog, default_schema_name
 from ..types import FluxType
 from .registry import flux_function
 from .streams import apply_row_fn, stream_of, string_list
+
+
+# Buckets InfluxDB always has (monitor.from() reads this one): before anything is written to
+# it, reading it gives no tables rather than "bucket not found".
+SYSTEM_BUCKETS = ("_monitoring",)
 
 
 @flux_function("universe", name="from", pipe=None)
@@ -23,6 +29,8 @@ def from_(ctx, bucket=None, bucketID=None, org=None, orgID=None, host=None, toke
     if catalog is None:
         raise ctx.unsupported("reading a bucket needs a database: pass --db FILE", "bucket")
     found = catalog.bucket(bucket)
+    if found is None and bucket in SYSTEM_BUCKETS:
+        found = BucketCatalog(bucket, default_schema_name(bucket))  # exists, holds nothing yet
     if found is None:
         names = catalog.buckets()
         listing = ", ".join(repr(n) for n in names) if names else "none"
