@@ -17,13 +17,15 @@ RANGE = 'range(start: 1970-01-01T00:00:02Z, stop: 1970-01-01T00:00:35Z)'
 
 def series() -> dict[tuple[str, str], list[tuple[int, object]]]:
     """(host, field) -> [(time, value)]: host b has no points from 10 s to 21 s (empty
-    windows), values repeat (ties for min and max), x is a float field and n an integer one."""
+    windows), host a no n from 25 s to 30 s (a window where one field of the row has a
+    value and the other not), values repeat (ties for min and max), x is a float field
+    and n an integer one."""
     out = {}
     for host, skip in (("a", ()), ("b", range(10, 22))):
         for field, kind in (("x", float), ("n", int)):
             points = []
             for t in range(1, 40, 3):
-                if t in skip:
+                if t in skip or (host, field) == ("a", "n") and 25 <= t < 31:
                     continue
                 value = (t * 7 + (3 if host == "b" else 0)) % 5
                 points.append((t * S, kind(value) if kind is int else value / 2))
@@ -38,6 +40,8 @@ def db():
         for t, v in points:
             text = f"{v}i" if isinstance(v, int) else repr(v)
             lines.append(f"m,host={host} {field}={text} {t}")
+    # Rows holding only a field that is not read.
+    lines += ["m,host=c other=1 3000000000", "m,host=a other=2 2000000000"]
     database = Database()
     database.write("\n".join(lines), bucket="b")
     yield database
@@ -74,7 +78,7 @@ def got(db, source: str, columns: tuple[str, ...]) -> dict:
 @pytest.mark.parametrize("fn", sorted(AGGREGATES))
 @pytest.mark.parametrize("create_empty", [True, False])
 def test_aggregate_window_equals_windows_computed_by_hand(db, fn, create_empty):
-    source = (f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m")'
+    source = (f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m" and (r._field == "x" or r._field == "n"))'
               f' |> aggregateWindow(every: 5s, fn: {fn}, createEmpty: {str(create_empty).lower()})')
     expected = {}
     for key, points in series().items():
@@ -91,7 +95,7 @@ def test_aggregate_window_equals_windows_computed_by_hand(db, fn, create_empty):
 @pytest.mark.parametrize("fn", ["max", "min", "first", "last"])
 def test_window_selectors_keep_the_selected_row(db, fn):
     """window() |> max(): the whole selected row (its own time; the first of tied values)."""
-    source = f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m") |> window(every: 5s) |> {fn}()'
+    source = f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m" and (r._field == "x" or r._field == "n")) |> window(every: 5s) |> {fn}()'
     expected = {}
     for key, points in series().items():
         for start, stop in windows():
@@ -134,3 +138,17 @@ def test_a_tag_fixed_by_the_filter_reads_as_a_constant(db, tail):
     as_rows = lambda result: [(t.key_values(), t.labels, t.rows) for t in result]  # noqa: E731
     assert as_rows(pinned) == as_rows(general)
     assert sum(len(t.rows) for t in pinned) > 0
+
+
+def test_a_condition_on_the_field_name_is_not_applied_to_the_wide_rows(db):
+    """`r._field != "other"` stays a condition per field: the aggregate of the fields and
+    the pivot read the same values as with the fields named one by one."""
+    scan = f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m" and '
+    excluded, named = scan + 'r._field != "other")', scan + '(r._field == "x" or r._field == "n"))'
+    as_rows = lambda result: sorted((t.key_values(), t.labels, t.rows) for t in result)  # noqa: E731
+    mean = " |> aggregateWindow(every: 5s, fn: mean)"
+    assert as_rows(db.query(excluded + mean, now=100 * S)) == as_rows(db.query(named + mean, now=100 * S))
+    pivot = ' |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value")'
+    values = lambda result: sorted((t.key_values(), [(r[t.index("_time")], r[t.index("x")], r[t.index("n")])  # noqa: E731
+                                                      for r in t.rows]) for t in result)
+    assert values(db.query(excluded + pivot, now=100 * S)) == values(db.query(named + pivot, now=100 * S))

@@ -88,6 +88,11 @@ def lower_aggregate(lw: Lowerer, node: p.Aggregate) -> Relation:
         raise FluxUnsupportedError(f"{node.function}() cannot be lowered to SQL yet")
     window = node.input if p.core.windowed(node) else None
     if window is not None:
+        from .field_aggregates import aggregate_of_fields
+
+        fields = aggregate_of_fields(lw, [node])
+        if fields is not None:
+            return fields
         rows = window_input(lw, window)
         raw = raw_windows(window, rows)
         if raw is not None:

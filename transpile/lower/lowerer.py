@@ -142,7 +142,12 @@ class Lowerer:
 
 
 def _is_constant(e: exp.Expression) -> bool:
-    return not any(isinstance(n, (exp.Column, exp.Star)) for n in e.walk()) and not _has_window_or_aggregate(e)
+    return not any(isinstance(n, (exp.Column, exp.Star)) or (isinstance(n, exp.Anonymous) and n.name.lower() in _ROWS_FROM_ONE)
+                   for n in e.walk()) and not _has_window_or_aggregate(e)
+
+
+# Functions that make several rows of one (unnest of a list of constants is not a constant).
+_ROWS_FROM_ONE = {"unnest", "generate_series", "range"}
 
 
 def _has_window_or_aggregate(e: exp.Expression) -> bool:

@@ -187,6 +187,17 @@ def lower_sort(lw: Lowerer, node: p.Sort) -> Relation:
 @lowers(p.Union)
 def lower_union(lw: Lowerer, node: p.Union) -> Relation:
     schema = node.schema
+    from .field_aggregates import aggregate_of_fields, fields_under_common_steps
+
+    # The same aggregateWindow over the type variants of one from(): one GROUP BY.
+    common = fields_under_common_steps(lw, node)
+    if common is not None:
+        return lw.relation(common)
+    fields = aggregate_of_fields(lw, list(node.streams))
+    if fields is not None:
+        columns = {c.label: fields.ref(c.label) if c.label in fields.columns else sql.null(c.type) for c in schema.columns}
+        columns[SEQ] = fields.ref(SEQ)
+        return fields.with_columns(columns)
     selects = []
     for stream in node.streams:
         rel = lw.relation(stream)

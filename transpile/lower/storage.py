@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..plan.storage import From, To
-from ..scalar import Call, Col, Lit
+from ..scalar import Call, Col, Lit, columns_used
 from ..types import FluxType
 from . import sql
 from .lowerer import SEQ, Lowerer, _is_constant, lowers
@@ -84,6 +84,8 @@ def pivoted_scan(lw: Lowerer, node) -> Relation | None:
     kept = [label for label in labels if label not in new.values()]
     if any(label in new for label in ("_start", "_stop", "_time", "_measurement")) or len(set(labels)) != len(labels):
         return None
+    if scan.predicate is not None and "_field" in columns_used(scan.predicate):
+        return None  # a condition on the field name is not one on the rows of the table
     pinned = pinned_tags(scan)
     selects = []
     for name, layout in sorted({l.measurement: l for l, _ in read}.items()):

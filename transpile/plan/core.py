@@ -430,7 +430,9 @@ class Union(SplitByType, PlanNode):
 
     @property
     def bounds(self):  # type: ignore[override]
-        return None
+        # Known when every stream has the same range() bounds.
+        found = {s.bounds for s in self.streams}
+        return found.pop() if len(found) == 1 else None
 
     @cached_property
     def schema(self) -> Schema:
