@@ -404,6 +404,22 @@ def test_number_grammar_by_brute_force():
             assert got[0] == "fast", text
 
 
+def test_floats_of_every_magnitude_round_as_python_does():
+    """Full-precision floats (telegraf writes the shortest repr: up to 17 digits) are read
+    by the scanner itself (Eisel-Lemire), to the same double as the reference parser."""
+    import random
+
+    rng = random.Random(11)
+    values = [repr(rng.uniform(0, 100)) for _ in range(3000)]
+    values += [repr(rng.uniform(1, 10) * 10.0 ** rng.randint(-300, 300)) for _ in range(3000)]
+    values += ["%.*e" % (rng.randint(0, 18), rng.uniform(1, 10) * 10.0 ** rng.randint(-30, 30)) for _ in range(2000)]
+    values += ["0.1", "2.0080321285140563", "9007199254740993", "1.7976931348623157e308", "5e-324",
+               "2.2250738585072011e-308", "-0.0", "123456789012345678.9", "1e23", "8.98846567431158e307"]
+    lines = [f"m f={v}" for v in values]
+    scanned = assert_scanner_agrees(lines)
+    assert sum(s[0] == "fast" for s in scanned[:3000]) == 3000
+
+
 def test_scanner_against_reference_on_random_lines():
     """Lines built from the pieces that trip parsers up (escapes, quotes, spaces, commas,
     equals signs, unicode, control characters): the scanner agrees line by line."""
