@@ -12,17 +12,21 @@ parser (`line_protocol.py`), which is the authority on syntax and on error messa
   integers, all boolean spellings, an optional timestamp;
 - sent on (`CAREFUL`): leading or repeated spaces, control characters (also a trailing
   carriage return), non-ASCII bytes unless the caller checked the chunk is valid UTF-8,
-  empty names or values, an unescaped `=` in a tag value, integers of more than 19 digits,
-  timestamps out of range, anything else the grammar rejects.
+  empty names or values, an unescaped `=` in a tag value, integers out of range (or of
+  more than 20 digits), timestamps out of range, anything else the grammar rejects.
 Checks that depend only on names (a name beginning with `_`, a repeated tag or field key)
 are made once per distinct series key and field set by `columnar.py`, through the
 reference parser. Distinct series keys, field sets and string values are interned per
 chunk (hash plus an exact byte comparison), so Python only sees the distinct ones.
 
-Floats: a decimal with at most 19 significant digits and a power of ten within 10^±22 is
-converted exactly here when its digits fit in 53 bits (Clinger's fast path: both operands
-are exact doubles and IEEE division and multiplication round correctly); other floats are
-listed in `slow` for Python's `float()` (correctly rounded).
+Floats (at most 19 digits here): exact by Clinger's fast path when the digits fit in 53
+bits and the power of ten is within 10^±22 (both operands are exact doubles, and IEEE
+division and multiplication round correctly), else by Eisel-Lemire (128-bit products with
+a table of powers of ten); the few it cannot decide, subnormals, overflows and longer
+decimals are listed in `slow` for Python's `float()` (correctly rounded).
+
+Also here: the other compiled helpers of ingest (`gather_slots`, `has_repeated_keys`,
+`times_rise_per_series`), and `scan_chunk`, which sizes the output arrays and runs `scan`.
 
 This module must not touch DuckDB or decide types of a bucket.
 """

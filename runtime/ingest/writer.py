@@ -4,13 +4,13 @@ transaction.
 Owns the rules of a write (InfluxDB's, docs.influxdata.com/influxdb/v2/write-data/):
 - a field keeps the type it was first written with: a value of another type, in this write
   or against existing data, is an error for its line;
-- a point written twice keeps the last value (`storage.merge_rows`);
+- a point written twice keeps the last value (`appender.py`, `storage.merge_rows`);
 - by default nothing is written when any line is bad; with `skip_bad` the good lines are
   written and the bad ones reported.
 Line protocol goes through the compiled scanner (`scanner.py`, `columnar.py`) for the bulk
-of the lines and the reference parser for the rest; the next chunk is scanned on worker
-threads while this one is written. It does no parsing of its own and no DDL (that is
-`runtime.storage`).
+of the lines and the reference parser for the rest; chunks are scanned on worker threads
+ahead of the one being written, and rows reach DuckDB through `appender.py`. It does no
+parsing of its own and no DDL (that is `runtime.storage`).
 """
 from __future__ import annotations
 
