@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import operator
 import re
+import weakref
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -280,13 +281,36 @@ class ConnectionCatalog:
 
     def bucket(self, name: str):
         if name not in self._buckets:
-            self._buckets[name] = load_catalog(self.con, name)
+            self._buckets[name] = cached_catalog(self.con, name)
         return self._buckets[name]
 
     def buckets(self) -> list[str]:
         from runtime import storage
 
         return storage.list_buckets(self.con)
+
+
+# Catalogs read per connection: {connection: {bucket: (generation, catalog)}}. Reading one
+# costs about 1.5 ms, as much as the SQL of a small query; runtime.storage bumps the
+# generation on every catalog write and withholds it while a write may be uncommitted.
+_CATALOGS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def cached_catalog(con, bucket: str):
+    """`load_catalog(con, bucket)`, read again only after the catalog changed."""
+    from runtime import storage
+
+    generation = storage.catalog_generation()
+    try:
+        kept = _CATALOGS.setdefault(con, {}) if generation is not None else None
+    except TypeError:  # a connection stand-in that cannot be weakly referenced
+        kept = None
+    if kept is not None and bucket in kept and kept[bucket][0] == generation:
+        return kept[bucket][1]
+    catalog = load_catalog(con, bucket)
+    if kept is not None and storage.catalog_generation() == generation:
+        kept[bucket] = (generation, catalog)
+    return catalog
 
 
 def load_catalog(con, bucket: str):
@@ -359,6 +383,11 @@ def script_sql(source: str, now_ns: int, con=None) -> str:
 
 def run_query(con, source: str, now_ns: int, filename: str = "<stdin>") -> QueryResult:
     """Run a Flux query as one transaction: its to() writes commit with it or not at all."""
+    from runtime import storage
+
+    # Queries start outside a transaction (they open their own): earlier catalog writes
+    # on this connection are committed or rolled back by now.
+    storage.catalog_settled(con)
     compiled = compile_for(con, source, now_ns, filename)
     if len(compiled.results) == 1 and not compiled.results[0].writes:
         return run_compiled(con, compiled)  # one SELECT: a transaction of its own

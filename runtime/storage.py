@@ -9,6 +9,7 @@ always quoted; values always go in as parameters.
 from __future__ import annotations
 
 import os
+import weakref
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -109,6 +110,37 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
+# -- catalog changes ----------------------------------------------------------------------
+#
+# runtime.execute keeps the catalogs it read per connection; every write to the catalog
+# tables below bumps the generation, which drops them. A connection that wrote may not
+# have committed yet (its transaction may still roll back, and other connections do not
+# see its writes): until it is known to be outside a transaction, nothing is kept.
+
+_generation = 0
+_unsettled: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def catalog_changed(con: duckdb.DuckDBPyConnection) -> None:
+    """Record a write to the catalog tables on `con` (before it is made)."""
+    global _generation
+    _generation += 1
+    _unsettled.add(con)
+
+
+def catalog_settled(con: duckdb.DuckDBPyConnection) -> None:
+    """`con` is outside any transaction: its catalog writes are committed or rolled back."""
+    global _generation
+    if con in _unsettled:
+        _unsettled.discard(con)
+        _generation += 1  # a rollback undid what was read meanwhile
+
+
+def catalog_generation() -> int | None:
+    """The catalog's generation, or None while a connection's catalog writes may be pending."""
+    return None if len(_unsettled) else _generation
+
+
 def list_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute(
         f"SELECT bucket FROM {quote(CATALOG_SCHEMA)}.{quote(BUCKETS_TABLE)} ORDER BY bucket"
@@ -165,6 +197,7 @@ def ensure_bucket(con: duckdb.DuckDBPyConnection, bucket: str) -> BucketCatalog:
     }
     taken.discard("main")  # a bucket named "main" may share DuckDB's default schema
     schema = unique_name(default_schema_name(bucket), taken)
+    catalog_changed(con)
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
     con.execute(
         f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(BUCKETS_TABLE)} VALUES (?, ?)", [bucket, schema]
@@ -205,6 +238,8 @@ def extend_measurement(
         taken.add(column.lower())
         added.append((column, FIELD_SQL_TYPES[fields[key]]))
         new_fields.append(FieldColumn(key, column, fields[key]))
+    if added:
+        catalog_changed(con)
     if created:
         # A new table gets all its columns at once (an ALTER TABLE per column costs).
         columns = [(TIME_COLUMN, f"{TIME_SQL_TYPE} NOT NULL")] + added
@@ -250,6 +285,7 @@ def _create_measurement(
         ).fetchall()
     }
     table = unique_name(measurement, taken)
+    catalog_changed(con)
     con.execute(
         f"INSERT INTO {quote(CATALOG_SCHEMA)}.{quote(MEASUREMENTS_TABLE)} VALUES (?, ?, ?)",
         [catalog.bucket, measurement, table],
