@@ -9,6 +9,7 @@ This package never imports duckdb or `runtime`: it produces SQL, it does not run
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,13 @@ def parse(source: str, filename: str = "<stdin>"):
     return _parse(source, filename)
 
 
+@functools.lru_cache(maxsize=64)
+def _parse_once(source: str, filename: str):
+    """The AST of a source text, parsed once: a task or a dashboard compiles the same text
+    again and again with another `now` (the AST is immutable; errors are not kept)."""
+    return parse(source, filename)
+
+
 def compile(source: str, now: int | str | None = None, filename: str = "<stdin>", base_dir=None, catalog=None) -> Compiled:
     """Compile Flux `source`; `now` is the time now() returns (ns since epoch or RFC3339).
 
@@ -57,7 +65,7 @@ def compile(source: str, now: int | str | None = None, filename: str = "<stdin>"
         from .timefmt import parse_rfc3339
 
         now = parse_rfc3339(now)
-    tree = parse(source, filename)
+    tree = _parse_once(source, filename)
     if base_dir is None and filename not in ("<stdin>", "-"):
         base_dir = Path(filename).resolve().parent
 
