@@ -25,7 +25,8 @@ division and multiplication round correctly), else by Eisel-Lemire (128-bit prod
 a table of powers of ten); the few it cannot decide, subnormals, overflows and longer
 decimals are listed in `slow` for Python's `float()` (correctly rounded).
 
-Also here: the other compiled helpers of ingest (`gather_slots`, `has_repeated_keys`,
+Values are read by `values.py`, distinct byte strings interned by `intern.py`. Also here:
+the other compiled helpers of ingest (`gather_slots`, `has_repeated_keys`,
 `times_rise_per_series`), and `scan_chunk`, which sizes the output arrays and runs `scan`.
 
 This module must not touch DuckDB or decide types of a bucket.
@@ -37,130 +38,16 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from .intern import LINE_MARGIN, grown, intern, lookup, new_table
+from .values import (
+    T_BOOL, T_FLOAT, T_INT, T_STRING, T_UINT, is_control, parse_bool, parse_float, parse_integer,
+    string_end, VALUE_END,
+)
+
 SKIP, FAST, CAREFUL = 0, 1, 2
-# Type codes of a field in a field-set skeleton (written after the raw key).
-T_FLOAT, T_INT, T_UINT, T_BOOL, T_STRING = ord("f"), ord("i"), ord("u"), ord("b"), ord("s")
 SKELETON_MAX = 8192  # a longer field set is left to the reference parser
 
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
 _MAX_TIME = 9_223_372_036_854_775_806  # MAX_TIME_NS of the reference parser
-_POW10 = np.array([10.0**i for i in range(23)])  # exact doubles
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _ctrl(c):
-    return c < 32 or c == 127
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _hash(src, start, end):
-    # Eight bytes per multiply: a serial byte-at-a-time hash costs more than the scan.
-    h = _FNV_OFFSET ^ np.uint64(end - start)
-    i = start
-    while i + 8 <= end:
-        w = (np.uint64(src[i]) | (np.uint64(src[i + 1]) << np.uint64(8))
-             | (np.uint64(src[i + 2]) << np.uint64(16)) | (np.uint64(src[i + 3]) << np.uint64(24))
-             | (np.uint64(src[i + 4]) << np.uint64(32)) | (np.uint64(src[i + 5]) << np.uint64(40))
-             | (np.uint64(src[i + 6]) << np.uint64(48)) | (np.uint64(src[i + 7]) << np.uint64(56)))
-        h = (h ^ w) * _FNV_PRIME
-        h ^= h >> np.uint64(29)
-        i += 8
-    while i < end:
-        h = (h ^ np.uint64(src[i])) * _FNV_PRIME
-        i += 1
-    h ^= h >> np.uint64(32)
-    return h
-
-
-def new_table(capacity_ids: int, pool_bytes: int):
-    """(slots, hashes, offsets, pool, state): an open-addressing table of byte strings.
-    state[0] = number of ids, state[1] = bytes used in the pool. `slots` (id + 1, 0 when
-    free) starts small and is regrown by `scan` (`_grown`); the other arrays have room for
-    the worst case but are mapped lazily."""
-    offsets = np.empty(capacity_ids + 2, np.int64)  # empty, not zeros: a memset would touch it all
-    offsets[0] = 0
-    return (
-        np.zeros(_FIRST_SLOTS, np.int32),
-        np.empty(capacity_ids + 1, np.uint64),
-        offsets,
-        np.empty(max(pool_bytes, 1), np.uint8),
-        np.zeros(2, np.int64),
-    )
-
-
-_FIRST_SLOTS = 4096
-_LINE_MARGIN = 64  # new ids a line may add before `scan` regrows (else the line goes careful)
-
-
-@njit(cache=True, nogil=True)
-def _grown(slots, hashes, state):
-    """`slots`, four times larger when fewer than half would stay free after a line."""
-    count = state[0]
-    if (count + _LINE_MARGIN) * 2 <= slots.size:
-        return slots
-    size = slots.size * 4
-    while (count + _LINE_MARGIN) * 2 > size:
-        size *= 4
-    new = np.zeros(size, np.int32)
-    mask = size - 1
-    for ident in range(count):
-        i = np.int64(hashes[ident] & np.uint64(mask))
-        while new[i] != 0:
-            i = (i + 1) & mask
-        new[i] = ident + 1
-    return new
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _probe(slots, hashes, offsets, pool, src, start, end, h):
-    """(id of src[start:end] or -1, the slot where the probe stopped)."""
-    mask = slots.size - 1
-    i = np.int64(h & np.uint64(mask))
-    length = end - start
-    while True:
-        ident = slots[i] - 1
-        if ident < 0:
-            return -1, i
-        if hashes[ident] == h:
-            o = offsets[ident]
-            if offsets[ident + 1] - o == length:
-                same = True
-                for k in range(length):
-                    if pool[o + k] != src[start + k]:
-                        same = False
-                        break
-                if same:
-                    return ident, i
-        i = (i + 1) & mask
-
-
-@njit(cache=True, nogil=True)
-def _lookup(slots, hashes, offsets, pool, state, src, start, end):
-    """The id of src[start:end], or -1 when it is not in the table."""
-    return _probe(slots, hashes, offsets, pool, src, start, end, _hash(src, start, end))[0]
-
-
-@njit(cache=True, nogil=True)
-def _intern(slots, hashes, offsets, pool, state, src, start, end):
-    """The id of src[start:end], added when new; -1 when the table is full."""
-    h = _hash(src, start, end)
-    ident, i = _probe(slots, hashes, offsets, pool, src, start, end, h)
-    if ident >= 0:
-        return ident
-    length = end - start
-    count = state[0]
-    used = state[1]
-    if count >= hashes.size or used + length > pool.size or (count + 1) * 4 > slots.size * 3:
-        return -1
-    for k in range(length):
-        pool[used + k] = src[start + k]
-    hashes[count] = h
-    offsets[count + 1] = used + length
-    slots[i] = count + 1
-    state[0] = count + 1
-    state[1] = used + length
-    return count
 
 
 # Byte classes for names: ordinary, backslash, space or comma, '=', control.
@@ -172,13 +59,6 @@ _CLASS[92] = _BACKSLASH
 _CLASS[32] = _SEPARATOR
 _CLASS[44] = _SEPARATOR
 _CLASS[61] = _EQUALS
-# Bytes that end a plain field value ([^ ,]* in the reference, and no control byte here).
-_VALUE_END = np.zeros(256, np.bool_)
-_VALUE_END[:33] = True
-_VALUE_END[44] = True
-_VALUE_END[127] = True
-_IS_DIGIT = np.zeros(256, np.bool_)
-_IS_DIGIT[48:58] = True
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -190,7 +70,7 @@ def _name_end(buf, p, n, stop_at_equals):
         if k == _ORDINARY:
             p += 1
         elif k == _BACKSLASH:  # a pair with any non-control byte
-            if p + 1 >= n or _ctrl(buf[p + 1]):
+            if p + 1 >= n or is_control(buf[p + 1]):
                 return -1
             p += 2
         elif k == _EQUALS and not stop_at_equals:
@@ -204,262 +84,6 @@ def _name_end(buf, p, n, stop_at_equals):
 def _ends_value(buf, q, n):
     """Whether a field value may end at q (the reference reads [^ ,]* and checks after)."""
     return q >= n or buf[q] == 44 or buf[q] == 32 or buf[q] == 10
-
-
-def _powers_of_ten_128():
-    """128-bit mantissas of 10^e, rounded down, top bit set, for e in [-348, 347] (the
-    table of the Eisel-Lemire algorithm), as (low, high) uint64 arrays."""
-    lows, highs = [], []
-    for e in range(_EL_MIN, _EL_MAX + 1):
-        if e >= 0:
-            v = 10**e
-            n = v.bit_length()
-            v = v << (128 - n) if n <= 128 else v >> (n - 128)
-        else:
-            d = 10**-e
-            v = (1 << (128 + d.bit_length())) // d
-            n = v.bit_length()
-            if n > 128:
-                v >>= n - 128
-        lows.append(v & 0xFFFFFFFFFFFFFFFF)
-        highs.append(v >> 64)
-    return np.array(lows, np.uint64), np.array(highs, np.uint64)
-
-
-_EL_MIN, _EL_MAX = -348, 347
-_EL_LOW, _EL_HIGH = _powers_of_ten_128()
-_M32 = np.uint64(0xFFFFFFFF)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _mul128(a, b):
-    """(high, low) 64-bit halves of the 128-bit product a * b."""
-    a_lo, a_hi = a & _M32, a >> np.uint64(32)
-    b_lo, b_hi = b & _M32, b >> np.uint64(32)
-    p0 = a_lo * b_lo
-    p1 = a_lo * b_hi
-    p2 = a_hi * b_lo
-    p3 = a_hi * b_hi
-    mid = (p0 >> np.uint64(32)) + (p1 & _M32) + (p2 & _M32)
-    low = (p0 & _M32) | (mid << np.uint64(32))
-    high = p3 + (p1 >> np.uint64(32)) + (p2 >> np.uint64(32)) + (mid >> np.uint64(32))
-    return high, low
-
-
-@njit(cache=True, nogil=True)
-def _eisel_lemire(man, exp10, negative):
-    """The float64 nearest to man * 10^exp10 as its bits, by the Eisel-Lemire algorithm
-    (Lemire, "Number parsing at a gigabyte per second", 2021; as in Go's strconv):
-    (True, bits), or (False, 0) when it cannot decide the rounding with certainty, for
-    subnormals and for overflow (Python's float() then converts). man != 0."""
-    if exp10 < _EL_MIN or exp10 > _EL_MAX:
-        return False, np.int64(0)
-    clz = 0
-    m = man
-    if m >> np.uint64(32) == np.uint64(0):
-        clz += 32
-        m <<= np.uint64(32)
-    if m >> np.uint64(48) == np.uint64(0):
-        clz += 16
-        m <<= np.uint64(16)
-    if m >> np.uint64(56) == np.uint64(0):
-        clz += 8
-        m <<= np.uint64(8)
-    if m >> np.uint64(60) == np.uint64(0):
-        clz += 4
-        m <<= np.uint64(4)
-    if m >> np.uint64(62) == np.uint64(0):
-        clz += 2
-        m <<= np.uint64(2)
-    if m >> np.uint64(63) == np.uint64(0):
-        clz += 1
-        m <<= np.uint64(1)
-    exp2 = np.uint64(((217706 * exp10) >> 16) + 64 + 1023 - clz)
-    i = exp10 - _EL_MIN
-    x_hi, x_lo = _mul128(m, _EL_HIGH[i])
-    if x_hi & np.uint64(0x1FF) == np.uint64(0x1FF) and x_lo + m < m:
-        y_hi, y_lo = _mul128(m, _EL_LOW[i])
-        merged_hi = x_hi
-        merged_lo = x_lo + y_hi
-        if merged_lo < x_lo:
-            merged_hi += np.uint64(1)
-        if (merged_hi & np.uint64(0x1FF) == np.uint64(0x1FF) and merged_lo + np.uint64(1) == np.uint64(0)
-                and y_lo + m < m):
-            return False, np.int64(0)
-        x_hi, x_lo = merged_hi, merged_lo
-    msb = x_hi >> np.uint64(63)
-    mantissa = x_hi >> (msb + np.uint64(9))
-    exp2 -= np.uint64(1) ^ msb
-    if x_lo == np.uint64(0) and x_hi & np.uint64(0x1FF) == np.uint64(0) and mantissa & np.uint64(3) == np.uint64(1):
-        return False, np.int64(0)
-    mantissa += mantissa & np.uint64(1)
-    mantissa >>= np.uint64(1)
-    if mantissa >> np.uint64(53) > np.uint64(0):
-        mantissa >>= np.uint64(1)
-        exp2 += np.uint64(1)
-    if exp2 - np.uint64(1) >= np.uint64(0x7FF - 1):
-        return False, np.int64(0)
-    bits = (exp2 << np.uint64(52)) | (mantissa & np.uint64(0x000FFFFFFFFFFFFF))
-    if negative:
-        bits |= np.uint64(0x8000000000000000)
-    return True, np.int64(bits)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _parse_float(buf, p, n):
-    """Line protocol's float grammar from p: -?(digits(.digits*)?|.digits+)([eE][+-]?digits+)?
-    Returns (end, status, value, bits): status 0 no float, 1 `value` is exact, 3 `bits`
-    are the float's (Eisel-Lemire), 2 left to Python. Clinger's fast path first: exact when
-    the digits fit in 53 bits and the power of ten is within 10^±22."""
-    r = p
-    negative = False
-    if r < n and buf[r] == 45:
-        negative = True
-        r += 1
-    # All digits go into mant; more than 19 (leading zeros included) are left to Python.
-    mant = np.uint64(0)
-    start = r
-    while r < n:
-        d = np.uint64(buf[r]) - np.uint64(48)
-        if d > np.uint64(9):
-            break
-        mant = mant * np.uint64(10) + d
-        r += 1
-    digits = r - start
-    frac = 0
-    if r < n and buf[r] == 46:
-        r += 1
-        start = r
-        while r < n:
-            d = np.uint64(buf[r]) - np.uint64(48)
-            if d > np.uint64(9):
-                break
-            mant = mant * np.uint64(10) + d
-            r += 1
-        frac = r - start
-        digits += frac
-    if digits == 0:
-        return r, 0, 0.0, np.int64(0)
-    exp = 0
-    if r < n and (buf[r] == 101 or buf[r] == 69):
-        r += 1
-        exp_negative = False
-        if r < n and (buf[r] == 43 or buf[r] == 45):
-            exp_negative = buf[r] == 45
-            r += 1
-        start = r
-        while r < n and _IS_DIGIT[buf[r]]:
-            if exp < 100000:
-                exp = exp * 10 + (buf[r] - 48)
-            r += 1
-        if r == start:
-            return r, 0, 0.0, np.int64(0)
-        if exp_negative:
-            exp = -exp
-    if digits > 19:
-        return r, 2, 0.0, np.int64(0)
-    e10 = exp - frac
-    if mant == np.uint64(0):
-        return r, 1, (-0.0 if negative else 0.0), np.int64(0)
-    if mant <= np.uint64(9007199254740992) and -22 <= e10 <= 22:
-        value = np.float64(mant)
-        if e10 < 0:
-            value = value / _POW10[-e10]
-        else:
-            value = value * _POW10[e10]
-        return r, 1, (-value if negative else value), np.int64(0)
-    ok, bits = _eisel_lemire(mant, e10, negative)
-    if ok:
-        return r, 3, 0.0, bits
-    return r, 2, 0.0, np.int64(0)
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _parse_integer(buf, p, n, unsigned):
-    """`-?digits` then `i` (or `digits` then `u`) from p: (end after the suffix, ok, value
-    as int64 bits). Values out of range (and digits beyond the 20th) are left to the
-    reference parser, which words the error."""
-    r = p
-    negative = False
-    if not unsigned and r < n and buf[r] == 45:
-        negative = True
-        r += 1
-    start = r
-    mag = np.uint64(0)
-    overflow = False
-    while r < n:
-        d = np.uint64(buf[r]) - np.uint64(48)
-        if d > np.uint64(9):
-            break
-        if r - start >= 19:
-            # a 20th digit: only an unsigned value below 2^64 may have it
-            if r - start > 19 or mag > (np.uint64(18446744073709551615) - d) // np.uint64(10):
-                overflow = True
-        mag = mag * np.uint64(10) + d
-        r += 1
-    if r == start or overflow or r >= n or buf[r] != (117 if unsigned else 105):
-        return r, False, np.int64(0)
-    r += 1
-    if unsigned:
-        return r, True, np.int64(mag)  # the bits of the uint64
-    if negative:
-        if mag > np.uint64(9223372036854775808):
-            return r, False, np.int64(0)
-        return r, True, -np.int64(mag - np.uint64(1)) - 1
-    if mag > np.uint64(9223372036854775807):
-        return r, False, np.int64(0)
-    return r, True, np.int64(mag)
-
-
-@njit(cache=True, nogil=True)
-def _parse_bool(buf, p, n):
-    """One of t T true True TRUE f F false False FALSE from p: (end, value); end -1 when not."""
-    c = buf[p]
-    length = 1
-    while p + length < n and not _VALUE_END[buf[p + length]]:
-        length += 1
-        if length > 5:
-            return -1, 0
-    if length == 1:
-        if c == 116 or c == 84:
-            return p + 1, 1
-        if c == 102 or c == 70:
-            return p + 1, 0
-        return -1, 0
-    if length == 4:
-        a, b, d = buf[p + 1], buf[p + 2], buf[p + 3]
-        if (c == 116 or c == 84) and a == 114 and b == 117 and d == 101:
-            return p + 4, 1
-        if c == 84 and a == 82 and b == 85 and d == 69:
-            return p + 4, 1
-        return -1, 0
-    if length == 5:
-        a, b, d, e = buf[p + 1], buf[p + 2], buf[p + 3], buf[p + 4]
-        if (c == 102 or c == 70) and a == 97 and b == 108 and d == 115 and e == 101:
-            return p + 5, 0
-        if c == 70 and a == 65 and b == 76 and d == 83 and e == 69:
-            return p + 5, 0
-    return -1, 0
-
-
-@njit(cache=True, nogil=True)
-def _string_end(buf, p, n):
-    """Position of the closing quote of a string whose opening quote is at p; -1 when
-    unterminated or when it holds a control byte (the reference parser judges those)."""
-    q = p + 1
-    while q < n:
-        d = buf[q]
-        if d == 34:
-            return q
-        if d == 92:
-            if q + 1 >= n or _ctrl(buf[q + 1]):
-                return -1
-            q += 2
-            continue
-        if _ctrl(d):
-            return -1
-        q += 1
-    return -1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -487,7 +111,7 @@ def _expected_fields(buf, p, n, pool, e0, e1, vals, fvals, slot, slow, n_slow, l
         e += 2
         at = slot + used
         if code == T_FLOAT:
-            q, status, value, bits = _parse_float(buf, p, n)
+            q, status, value, bits = parse_float(buf, p, n)
             if status == 0 or not _ends_value(buf, q, n):
                 return -1, 0, 0
             if status == 1:
@@ -505,22 +129,22 @@ def _expected_fields(buf, p, n, pool, e0, e1, vals, fvals, slot, slow, n_slow, l
                 vals[at] = 0
                 added += 1
         elif code == T_INT or code == T_UINT:
-            q, ok, value = _parse_integer(buf, p, n, code == T_UINT)
+            q, ok, value = parse_integer(buf, p, n, code == T_UINT)
             if not ok or not _ends_value(buf, q, n):
                 return -1, 0, 0
             vals[at] = value
         elif code == T_BOOL:
-            q, value = _parse_bool(buf, p, n)
+            q, value = parse_bool(buf, p, n)
             if q < 0:
                 return -1, 0, 0
             vals[at] = value
         else:
             if buf[p] != 34:
                 return -1, 0, 0
-            q = _string_end(buf, p, n)
+            q = string_end(buf, p, n)
             if q < 0 or not _ends_value(buf, q + 1, n):
                 return -1, 0, 0
-            ident = _intern(t_slots, t_hashes, t_offsets, t_pool, t_state, buf, p + 1, q)
+            ident = intern(t_slots, t_hashes, t_offsets, t_pool, t_state, buf, p + 1, q)
             if ident < 0:
                 return -1, 0, 0
             vals[at] = ident
@@ -560,10 +184,10 @@ def _general_fields(buf, p, n, skel, vals, fvals, slot, slow, n_slow, li, string
         at = slot + used
         c = buf[p]
         if c == 34:  # a quoted string
-            q = _string_end(buf, p, n)
+            q = string_end(buf, p, n)
             if q < 0:
                 return -1, 0, 0, 0
-            ident = _intern(t_slots, t_hashes, t_offsets, t_pool, t_state, buf, p + 1, q)
+            ident = intern(t_slots, t_hashes, t_offsets, t_pool, t_state, buf, p + 1, q)
             if ident < 0:
                 return -1, 0, 0, 0
             vals[at] = ident
@@ -571,25 +195,25 @@ def _general_fields(buf, p, n, skel, vals, fvals, slot, slow, n_slow, li, string
             p = q + 1
         else:
             q = p
-            while q < n and not _VALUE_END[buf[q]]:
+            while q < n and not VALUE_END[buf[q]]:
                 q += 1
             if q == p:
                 return -1, 0, 0, 0
             last = buf[q - 1]
             if c == 116 or c == 84 or c == 102 or c == 70:  # t T f F
-                end, value = _parse_bool(buf, p, n)
+                end, value = parse_bool(buf, p, n)
                 if end != q:
                     return -1, 0, 0, 0
                 vals[at] = value
                 skel[sk] = T_BOOL
             elif last == 105 or last == 117:  # i u
-                end, ok, value = _parse_integer(buf, p, n, last == 117)
+                end, ok, value = parse_integer(buf, p, n, last == 117)
                 if not ok or end != q:
                     return -1, 0, 0, 0
                 vals[at] = value
                 skel[sk] = T_INT if last == 105 else T_UINT
             else:
-                end, status, value, bits = _parse_float(buf, p, n)
+                end, status, value, bits = parse_float(buf, p, n)
                 if status == 0 or end != q:
                     return -1, 0, 0, 0
                 if status == 1:
@@ -640,12 +264,12 @@ def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, v
     n_slow = 0
     t_slots, t_hashes, t_offsets, t_pool, t_state = string_tab
     while pos < n:
-        if (s_state[0] + _LINE_MARGIN) * 2 > s_slots.size:
-            s_slots = _grown(s_slots, s_hashes, s_state)
-        if (f_state[0] + _LINE_MARGIN) * 2 > f_slots.size:
-            f_slots = _grown(f_slots, f_hashes, f_state)
-        if (t_state[0] + _LINE_MARGIN) * 2 > t_slots.size:
-            t_slots = _grown(t_slots, t_hashes, t_state)
+        if (s_state[0] + LINE_MARGIN) * 2 > s_slots.size:
+            s_slots = grown(s_slots, s_hashes, s_state)
+        if (f_state[0] + LINE_MARGIN) * 2 > f_slots.size:
+            f_slots = grown(f_slots, f_hashes, f_state)
+        if (t_state[0] + LINE_MARGIN) * 2 > t_slots.size:
+            t_slots = grown(t_slots, t_hashes, t_state)
             string_tab = (t_slots, t_hashes, t_offsets, t_pool, t_state)
         line_start = pos
         kind = CAREFUL
@@ -664,18 +288,18 @@ def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, v
                 if d == 32:
                     break
                 if d == 92:
-                    if q + 1 >= n or _ctrl(buf[q + 1]):
+                    if q + 1 >= n or is_control(buf[q + 1]):
                         q = n
                         break
                     q += 2
                     continue
-                if _ctrl(d):
+                if is_control(d):
                     q = n
                     break
                 q += 1
             if q >= n:
                 break
-            sid = _lookup(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, q)
+            sid = lookup(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, q)
             if sid < 0:
                 e = _name_end(buf, p, n, False)
                 if e <= p or buf[p] == 44 or buf[p] == 32:
@@ -694,7 +318,7 @@ def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, v
                     p = v
                 if not ok or p != q:
                     break
-                sid = _intern(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, p)
+                sid = intern(s_slots, s_hashes, s_offsets, s_pool, s_state, buf, line_start, p)
                 if sid < 0:
                     break
             p = q + 1
@@ -710,7 +334,7 @@ def scan(buf, check_ascii, unit, now, kinds, starts, series, fieldsets, times, v
                     buf, p, n, skel, vals, fvals, slot, slow, n_slow, li, string_tab)
                 if end < 0:
                     break
-                fid = _intern(f_slots, f_hashes, f_offsets, f_pool, f_state, skel, 0, sk)
+                fid = intern(f_slots, f_hashes, f_offsets, f_pool, f_state, skel, 0, sk)
                 if fid < 0:
                     break
             p = end

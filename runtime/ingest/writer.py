@@ -20,7 +20,7 @@ import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import duckdb
 import numpy as np
@@ -31,6 +31,9 @@ from transpile.types import FluxType
 
 from .appender import Appender, SeriesIds
 from .line_protocol import PRECISION_NS, LineError, Point, parse_line
+
+if TYPE_CHECKING:  # imported when a write needs it: it loads numba
+    from . import columnar
 
 MAX_KEPT_ERRORS = 100  # errors kept for the report; the rest are only counted
 # DuckDB keeps what it reads and writes cached up to its memory limit (80 % of RAM by
