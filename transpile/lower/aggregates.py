@@ -467,14 +467,16 @@ def fill_windows(lw: Lowerer, grouped: Relation, node: p.PlanNode, raw: RawWindo
         series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
         w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
     grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
-    starts = exp.Subquery(this=exp.select("*").from_(grid_from), alias=exp.TableAlias(this=sql.ident("grid")))
-    grid = exp.select(*[sql.alias(sql.col(k, "tables"), k) for k in listed], sql.alias(w, WINDOW))
+    starts = exp.Subquery(this=exp.select("*", copy=False).from_(grid_from, copy=False),
+                          alias=exp.TableAlias(this=sql.ident("grid")))
+    grid = exp.select(*[sql.alias(sql.col(k, "tables"), k) for k in listed], sql.alias(w, WINDOW), copy=False)
     if listed:
-        tables = exp.select(*[sql.col(k) for k in listed]).from_(sql.ident(name)).distinct()
-        grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))))
-        grid = grid.join(starts, join_type="cross")
+        tables = exp.select(*[sql.col(k) for k in listed], copy=False).from_(sql.ident(name), copy=False)
+        tables = tables.distinct(copy=False)
+        grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))), copy=False)
+        grid = grid.join(starts, join_type="cross", copy=False)
     else:
-        grid = grid.from_(starts)
+        grid = grid.from_(starts, copy=False)
     grid_name = lw.ctes.add("windows", grid)
     cond = sql.and_all(
         [exp.NullSafeEQ(this=sql.col(k, "w"), expression=sql.col(k, "a")) for k in varying]

@@ -72,7 +72,7 @@ class Lowerer:
         order += [sql.ordered(sort_key(rel.ref(c)), desc) for c, desc in node.order.items
                   if c in rel.columns and not _is_constant(rel.ref(c))]
         if order:
-            select = select.order_by(*distinct_order(order))
+            select = select.order_by(*distinct_order(order), copy=False)
         writes = [(to, self._write_select(to, rel_)) for to, rel_ in self.writes]
         return LoweredResult(name, self.ctes.attach(select), node, writes)
 

@@ -53,7 +53,7 @@ def cast(e: exp.Expression, t: FluxType | None) -> exp.Expression:
 def alias(e: exp.Expression, name: str) -> exp.Expression:
     if isinstance(e, exp.Column) and e.name == name and not e.table:
         return e
-    return exp.alias_(e, ident(name), copy=False)
+    return exp.Alias(this=e, alias=ident(name))
 
 
 def null(t: FluxType | None = None) -> exp.Expression:
