@@ -39,13 +39,12 @@ class _Measurement:
     layout: MeasurementLayout
     tags: dict[str, np.ndarray] = field(default_factory=dict)  # tag column -> value per series id
     known: np.ndarray = field(default_factory=lambda: np.zeros(0, np.bool_))
-    parts: list[storage.ColumnPart] = field(default_factory=list)
+    batches: dict[tuple, "_Batch"] = field(default_factory=dict)  # by field columns and types
     rows: int = 0
     stored_range: tuple[int, int] | None = None  # times stored before this write
     latest: int | None = None                     # latest time appended by this write
     # every series this write stored at `latest` (older rows are checked in DuckDB)
     series_at_latest: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
-    buffers: dict[tuple, dict[str, np.ndarray]] = field(default_factory=dict)  # see _into_buffers
 
 
 class SeriesIds:
@@ -132,7 +131,11 @@ class Appender:
         the later wins a repeated point)."""
         state = self.measurement(layout)
         for part in parts:
-            state.parts.append(part)
+            key = tuple((c, a.dtype.str) for c, a in part.fields.items())
+            batch = state.batches.get(key)
+            if batch is None:
+                batch = state.batches[key] = _Batch(part)
+            batch.append(part)
             state.rows += len(part.times)
             self._buffered += len(part.times)
         if state.rows >= self.flush_rows:
@@ -142,13 +145,15 @@ class Appender:
 
     def flush(self) -> None:
         for state in self._measurements.values():
-            if state.parts:
+            if state.rows:
                 self._flush(state)
 
     def _flush(self, state: _Measurement) -> None:
-        parts = _into_buffers(state, state.parts)
+        parts = [batch.view() for batch in state.batches.values() if batch.rows]
         self._buffered -= state.rows
-        state.parts, state.rows = [], 0
+        state.rows = 0
+        for batch in state.batches.values():
+            batch.rows = 0  # the views stay valid until the next append
         times = parts[0].times if len(parts) == 1 else np.concatenate([p.times for p in parts])
         series = parts[0].series if len(parts) == 1 else np.concatenate([p.series for p in parts])
         tags = {c: v for c, v in state.tags.items()}
@@ -203,35 +208,41 @@ def _grow(values: np.ndarray, size: int) -> np.ndarray:
     return grown
 
 
-def _into_buffers(state: _Measurement, parts: list[storage.ColumnPart]) -> list[storage.ColumnPart]:
-    """Parts with the same columns joined into one (fewer, larger INSERTs), copied into
-    the measurement's reusable arrays. DuckDB keeps a reference to every array an INSERT
-    read until the transaction ends; arrays reused from flush to flush keep memory flat
-    (DuckDB does not read them again once the INSERT is done)."""
-    by_columns: dict[tuple, list[storage.ColumnPart]] = {}
-    for part in parts:
-        key = tuple((c, a.dtype.str) for c, a in part.fields.items())
-        by_columns.setdefault(key, []).append(part)
-    joined = []
-    for key, same in by_columns.items():
-        rows = sum(len(p.times) for p in same)
-        buffers = state.buffers.get(key)
-        if buffers is None or len(buffers["_times"]) < rows:
-            # Room for the largest flush from the start (pages untouched cost nothing):
-            # arrays replaced here stay referenced by DuckDB until the transaction ends.
-            size = max(rows, FLUSH_ROWS + FLUSH_ROWS // 4, 2 * len(buffers["_times"]) if buffers else 0)
-            buffers = state.buffers[key] = {
-                "_times": np.empty(size, np.int64), "_lines": np.empty(size, np.int64),
-                "_series": np.empty(size, np.int64),
-                **{c: np.empty(size, a.dtype) for c, a in same[0].fields.items()},
-            }
-        np.concatenate([p.times for p in same], out=buffers["_times"][:rows])
-        np.concatenate([p.lines for p in same], out=buffers["_lines"][:rows])
-        np.concatenate([p.series for p in same], out=buffers["_series"][:rows])
-        for c in same[0].fields:
-            np.concatenate([p.fields[c] for p in same], out=buffers[c][:rows])
-        joined.append(storage.ColumnPart(
-            buffers["_times"][:rows], buffers["_lines"][:rows], buffers["_series"][:rows],
-            {c: buffers[c][:rows] for c in same[0].fields},
-        ))
-    return joined
+class _Batch:
+    """Rows of one measurement with the same field columns, copied in as parts arrive (so
+    the copy overlaps the scanning of later chunks) into arrays reused from flush to flush:
+    DuckDB keeps a reference to every array an INSERT read until the transaction ends, so
+    fresh arrays per flush would hold all the input in memory (it does not read them again
+    once the INSERT is done, so reusing them is safe)."""
+
+    def __init__(self, like: storage.ColumnPart):
+        self.rows = 0
+        # Room for the largest flush from the start (pages untouched cost nothing).
+        self._allocate(like, max(len(like.times), FLUSH_ROWS + FLUSH_ROWS // 4))
+
+    def _allocate(self, like: storage.ColumnPart, size: int) -> None:
+        self.times = np.empty(size, np.int64)
+        self.lines = np.empty(size, np.int64)
+        self.series = np.empty(size, np.int64)
+        self.fields = {c: np.empty(size, a.dtype) for c, a in like.fields.items()}
+
+    def append(self, part: storage.ColumnPart) -> None:
+        start, stop = self.rows, self.rows + len(part.times)
+        if stop > len(self.times):
+            old = self.view()
+            self._allocate(part, 2 * stop)
+            self.rows = 0
+            self.append(old)
+            start, stop = self.rows, self.rows + len(part.times)
+        self.times[start:stop] = part.times
+        self.lines[start:stop] = part.lines
+        self.series[start:stop] = part.series
+        for column, values in part.fields.items():
+            self.fields[column][start:stop] = values
+        self.rows = stop
+
+    def view(self) -> storage.ColumnPart:
+        n = self.rows
+        return storage.ColumnPart(
+            self.times[:n], self.lines[:n], self.series[:n], {c: a[:n] for c, a in self.fields.items()}
+        )
