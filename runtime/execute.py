@@ -7,6 +7,7 @@ row order the SQL produced.
 from __future__ import annotations
 
 import gc
+import itertools
 import operator
 import re
 import weakref
@@ -175,23 +176,20 @@ def run_result(con, result, written: tuple[str, set] | None = None) -> list[Tabl
     build = row_builder(len(columns), fetch.fetched, fetch.constants)
     # Rows arrive ordered by the group key (lower_result sorts by its non-constant
     # columns), so each table is a run of rows with the same fetched key cells.
-    where = {position: i for i, position in enumerate(fetch.fetched)}
-    key_cells = [where[schema.labels.index(k)] for k in schema.key if schema.labels.index(k) in where]
+    fetched = set(fetch.fetched)
+    key_cells = [schema.labels.index(k) for k in schema.key if schema.labels.index(k) in fetched]
     # The rows are new tuples that the cycle collector would scan again and again while
     # they are created (a tenth of the time); none of them can be part of a cycle.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        rows = con.execute(fetch.sql).fetchall()
-        if not fetch.fetched:
-            rows = [()] * len(rows)
-        full = build(rows)
+        full = fetch_rows(con, fetch, len(columns), build)
         if not full:
             return []
         if not key_cells:
             return [Table(columns, schema.key, full)]
         tables: dict = {}
-        for start, end, key in key_runs(rows, operator.itemgetter(*key_cells)):
+        for start, end, key in key_runs(full, operator.itemgetter(*key_cells)):
             table = tables.get(key)
             if table is None:
                 tables[key] = Table(columns, schema.key, full[start:end])
@@ -201,6 +199,27 @@ def run_result(con, result, written: tuple[str, set] | None = None) -> list[Tabl
     finally:
         if collecting:
             gc.enable()
+
+
+# DuckDB result types that numpy holds exactly and whose `tolist()` gives the Python values
+# fetchall() gives (DECIMAL and HUGEINT would become floats there; they are fetched as rows).
+_EXACT_IN_NUMPY = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT",
+                   "DOUBLE", "VARCHAR", "BOOLEAN", '"NULL"'}
+
+
+def fetch_rows(con, fetch: Fetch, width: int, build) -> list[tuple]:
+    """The result's rows as tuples of the schema's width, constants filled in. Read column
+    by column (numpy arrays turned into lists, zipped into the rows): one tuple per row
+    instead of a fetched one and a completed one, a third less time for large results."""
+    cursor = con.execute(fetch.sql)
+    if not fetch.fetched or not all(str(d[1]) in _EXACT_IN_NUMPY for d in cursor.description):
+        rows = cursor.fetchall()
+        return build([()] * len(rows) if not fetch.fetched else rows)
+    lists = [array.tolist() for array in cursor.fetchnumpy().values()]
+    count = len(lists[0])
+    where = {position: i for i, position in enumerate(fetch.fetched)}
+    cells = [lists[where[i]] if i in where else itertools.repeat(fetch.constants[i], count) for i in range(width)]
+    return list(zip(*cells))
 
 
 def key_runs(rows: list, key) -> Iterator[tuple[int, int, object]]:
