@@ -319,7 +319,7 @@ def cached_catalog(con, bucket: str):
     """`load_catalog(con, bucket)`, read again only after the catalog changed."""
     from runtime import storage
 
-    generation = storage.catalog_generation()
+    generation = storage.catalog_generation(con)
     try:
         kept = _CATALOGS.setdefault(con, {}) if generation is not None else None
     except TypeError:  # a connection stand-in that cannot be weakly referenced
@@ -327,7 +327,7 @@ def cached_catalog(con, bucket: str):
     if kept is not None and bucket in kept and kept[bucket][0] == generation:
         return kept[bucket][1]
     catalog = load_catalog(con, bucket)
-    if kept is not None and storage.catalog_generation() == generation:
+    if kept is not None and storage.catalog_generation(con) == generation:
         kept[bucket] = (generation, catalog)
     return catalog
 

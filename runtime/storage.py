@@ -97,6 +97,8 @@ def open_connection(path: str | os.PathLike | None) -> duckdb.DuckDBPyConnection
     except Exception:
         con.close()
         raise
+    # An in-memory database is the connection's own.
+    _databases[con] = object() if path is None else os.path.realpath(target)
     return con
 
 
@@ -113,32 +115,55 @@ def ensure_catalog(con: duckdb.DuckDBPyConnection) -> None:
 # -- catalog changes ----------------------------------------------------------------------
 #
 # runtime.execute keeps the catalogs it read per connection; every write to the catalog
-# tables below bumps the generation, which drops them. A connection that wrote may not
-# have committed yet (its transaction may still roll back, and other connections do not
-# see its writes): until it is known to be outside a transaction, nothing is kept.
+# tables below bumps the generation of that connection's database, which drops them. A
+# connection that wrote may not have committed yet (its transaction may still roll back,
+# and other connections do not see its writes): until it is known to be outside a
+# transaction, nothing is kept for its database. A connection opened here knows its
+# database (its file); any other (a cursor) may share one with any connection.
 
-_generation = 0
+_databases: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # connection -> database key
+_generations: dict = {}  # database key (None: unknown) -> generation
 _unsettled: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def _database_of(con) -> object | None:
+    try:
+        return _databases.get(con)
+    except TypeError:
+        return None
+
+
+def _may_share(a, b) -> bool:
+    return a is None or b is None or a == b
+
+
+def _bump(con) -> None:
+    key = _database_of(con)
+    _generations[key] = _generations.get(key, 0) + 1
 
 
 def catalog_changed(con: duckdb.DuckDBPyConnection) -> None:
     """Record a write to the catalog tables on `con` (before it is made)."""
-    global _generation
-    _generation += 1
+    _bump(con)
     _unsettled.add(con)
 
 
 def catalog_settled(con: duckdb.DuckDBPyConnection) -> None:
     """`con` is outside any transaction: its catalog writes are committed or rolled back."""
-    global _generation
     if con in _unsettled:
         _unsettled.discard(con)
-        _generation += 1  # a rollback undid what was read meanwhile
+        _bump(con)  # a rollback undid what was read meanwhile
 
 
-def catalog_generation() -> int | None:
-    """The catalog's generation, or None while a connection's catalog writes may be pending."""
-    return None if len(_unsettled) else _generation
+def catalog_generation(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The generation of the catalog `con` reads, or None while catalog writes that `con`
+    may see later are pending."""
+    key = _database_of(con)
+    if any(_may_share(key, _database_of(other)) for other in list(_unsettled)):
+        return None
+    if key is None:
+        return (sum(_generations.values()),)
+    return (_generations.get(None, 0), _generations.get(key, 0))
 
 
 def list_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:

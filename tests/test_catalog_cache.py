@@ -57,3 +57,12 @@ def test_writes_of_another_connection_are_seen_once_committed(db):
     other.execute("COMMIT")
     assert "h" in {f.key for f in cached_catalog(db.connection, "b").measurements["m"].fields}
     other.close()
+
+
+def test_writes_into_another_database_file_do_not_stop_the_keeping(db, tmp_path):
+    assert fields(db) == {"f"}
+    kept = cached_catalog(db.connection, "b")
+    with Database(tmp_path / "other.duckdb") as other:
+        other.write("m,host=a g=1 1000000000", bucket="b")  # same bucket name, another file
+        assert cached_catalog(db.connection, "b") is kept
+        assert fields(db) == {"f"}
