@@ -152,3 +152,30 @@ def test_a_condition_on_the_field_name_is_not_applied_to_the_wide_rows(db):
     values = lambda result: sorted((t.key_values(), [(r[t.index("_time")], r[t.index("x")], r[t.index("n")])  # noqa: E731
                                                       for r in t.rows]) for t in result)
     assert values(db.query(excluded + pivot, now=100 * S)) == values(db.query(named + pivot, now=100 * S))
+
+
+def test_fields_of_two_measurements_with_other_tags(tmp_path):
+    """One GROUP BY per measurement table (their tag columns differ), the field rows of
+    both in one stream: each table's windows as if its series were read alone."""
+    lines, expected = [], {}
+    for measurement, tag, fields in (("m", "host=a", ("x", "y")), ("q", "region=eu", ("x", "z"))):
+        for i, field in enumerate(fields):
+            points = [(t * S, float(t * (i + 2) % 7)) for t in range(1, 30, 4)]
+            lines += [f"{measurement},{tag} {field}={v} {t}" for t, v in points]
+            windows_ = {}
+            for t, v in points:
+                if START <= t < STOP:
+                    windows_.setdefault(min((t // EVERY + 1) * EVERY, STOP), []).append(v)
+            expected[(measurement, field)] = sorted((stop, sum(vs) / len(vs)) for stop, vs in windows_.items())
+    with Database(tmp_path / "two.duckdb") as database:
+        database.write("\n".join(lines), bucket="b")
+        source = (f'from(bucket: "b") |> {RANGE} |> filter(fn: (r) => r._measurement == "m" or r._measurement == "q")'
+                  ' |> aggregateWindow(every: 5s, fn: mean, createEmpty: false)')
+        found = {}
+        for table in database.query(source, now=100 * S):
+            row = table.rows[0]
+            key = (row[table.index("_measurement")], row[table.index("_field")])
+            found[key] = sorted((r[table.index("_time")], r[table.index("_value")]) for r in table.rows)
+            tags = {c: row[table.index(c)] for c in ("host", "region")}
+            assert tags == ({"host": "a", "region": None} if key[0] == "m" else {"host": None, "region": "eu"})
+    assert found == expected
