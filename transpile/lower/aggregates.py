@@ -170,9 +170,9 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.W
     grid = exp.select(*[sql.alias(e, k) for k, e in grid_cols.items()])
     if tables is not None:
         grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))))
-        grid = grid.join(exp.Subquery(this=exp.select("*").from_(grid_from), alias=exp.TableAlias(this=sql.ident("grid"))), join_type="cross")
+        grid = grid.join(_cross(_subquery(exp.select(exp.Star()).from_(grid_from), "grid")), copy=False)
     else:
-        grid = grid.from_(exp.Subquery(this=exp.select("*").from_(grid_from), alias=exp.TableAlias(this=sql.ident("grid"))))
+        grid = grid.from_(_subquery(exp.select(exp.Star()).from_(grid_from), "grid"), copy=False)
     grid_name = lw.ctes.add("windows", grid)
     cond = sql.and_all(
         [exp.NullSafeEQ(this=sql.col(k, "w"), expression=sql.col(k, "a")) for k in others]
@@ -190,6 +190,15 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.W
     source = exp.Table(this=sql.ident(grid_name), alias=exp.TableAlias(this=sql.ident("w")))
     join = exp.Join(this=exp.Table(this=sql.ident(name), alias=exp.TableAlias(this=sql.ident("a"))), on=cond, side="LEFT")
     return Relation(source=source, columns=columns, joins=[join])
+
+
+def _subquery(select: exp.Select, alias: str) -> exp.Subquery:
+    return exp.Subquery(this=select, alias=exp.TableAlias(this=sql.ident(alias)))
+
+
+def _cross(source: exp.Expression) -> exp.Join:
+    # Built, not parsed: `join(join_type="cross")` parses a snippet of SQL each time.
+    return exp.Join(this=source, kind="CROSS")
 
 
 # ---------------------------------------------------------------- selectors
@@ -467,14 +476,13 @@ def fill_windows(lw: Lowerer, grouped: Relation, node: p.PlanNode, raw: RawWindo
         series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
         w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
     grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
-    starts = exp.Subquery(this=exp.select("*", copy=False).from_(grid_from, copy=False),
-                          alias=exp.TableAlias(this=sql.ident("grid")))
+    starts = _subquery(exp.select(exp.Star(), copy=False).from_(grid_from, copy=False), "grid")
     grid = exp.select(*[sql.alias(sql.col(k, "tables"), k) for k in listed], sql.alias(w, WINDOW), copy=False)
     if listed:
         tables = exp.select(*[sql.col(k) for k in listed], copy=False).from_(sql.ident(name), copy=False)
         tables = tables.distinct(copy=False)
         grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))), copy=False)
-        grid = grid.join(starts, join_type="cross", copy=False)
+        grid = grid.join(_cross(starts), copy=False)
     else:
         grid = grid.from_(starts, copy=False)
     grid_name = lw.ctes.add("windows", grid)
