@@ -173,7 +173,6 @@ def run_result(con, result, written: tuple[str, set] | None = None) -> list[Tabl
     fetch = plan_fetch(result, written)
     schema = result.schema
     columns = tuple(Column(c.label, c.type) for c in schema.columns)
-    build = row_builder(len(columns), fetch.fetched, fetch.constants)
     # Rows arrive ordered by the group key (lower_result sorts by its non-constant
     # columns), so each table is a run of rows with the same fetched key cells.
     fetched = set(fetch.fetched)
@@ -183,7 +182,7 @@ def run_result(con, result, written: tuple[str, set] | None = None) -> list[Tabl
     collecting = gc.isenabled()
     gc.disable()
     try:
-        full = fetch_rows(con, fetch, len(columns), build)
+        full = fetch_rows(con, fetch, len(columns))
         if not full:
             return []
         if not key_cells:
@@ -207,13 +206,14 @@ _EXACT_IN_NUMPY = {"BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTE
                    "DOUBLE", "VARCHAR", "BOOLEAN", '"NULL"'}
 
 
-def fetch_rows(con, fetch: Fetch, width: int, build) -> list[tuple]:
+def fetch_rows(con, fetch: Fetch, width: int) -> list[tuple]:
     """The result's rows as tuples of the schema's width, constants filled in. Read column
     by column (numpy arrays turned into lists, zipped into the rows): one tuple per row
     instead of a fetched one and a completed one, a third less time for large results."""
     cursor = con.execute(fetch.sql)
     if not fetch.fetched or not all(str(d[1]) in _EXACT_IN_NUMPY for d in cursor.description):
         rows = cursor.fetchall()
+        build = row_builder(width, fetch.fetched, fetch.constants)
         return build([()] * len(rows) if not fetch.fetched else rows)
     lists = [array.tolist() for array in cursor.fetchnumpy().values()]
     count = len(lists[0])
