@@ -48,7 +48,7 @@ class Relation:
         builder calls then work in place instead of copying the whole query each time.
         `copy=False` when the relation's expressions were built for it alone and it is
         not used again (a scan's SELECT): then they move into the SELECT as they are."""
-        own = (lambda e: e.copy()) if copy else (lambda e: e)
+        own = _own if copy else (lambda e: e)
         select = exp.select(*[sql.alias(own(e), label) for label, e in self.columns.items()], copy=False)
         select = select.from_(own(self.source), copy=False)
         for j in self.joins:
@@ -70,6 +70,12 @@ class Relation:
             if self.offset:
                 select = select.offset(sql.number(self.offset), copy=False)
         return select
+
+
+def _own(e: exp.Expression) -> exp.Expression:
+    """`e` for a new SELECT: itself while no tree holds it yet, else a copy (relations
+    share expressions; a node belongs to one tree)."""
+    return e.copy() if e.parent is not None else e
 
 
 def passthrough(source: exp.Expression, labels) -> Relation:
