@@ -47,9 +47,7 @@ class SeriesValue(Unary, PlanNode):
 
     @cached_property
     def schema(self) -> Schema:
-        s = self.input.schema
-        cols = key_columns(s, exclude=(self.column,)) + (Column(self.column, FluxType.FLOAT),)
-        return Schema(cols, tuple(k for k in s.key if k != self.column))
+        return _one_float_row_per_table(self.input.schema, self.column)
 
 
 @dataclass(frozen=True)
@@ -71,9 +69,7 @@ class HistogramQuantile(Unary, PlanNode):
 
     @cached_property
     def schema(self) -> Schema:
-        s = self.input.schema
-        cols = key_columns(s, exclude=(self.value_column,)) + (Column(self.value_column, FluxType.FLOAT),)
-        return Schema(cols, tuple(k for k in s.key if k != self.value_column))
+        return _one_float_row_per_table(self.input.schema, self.value_column)
 
 
 @dataclass(frozen=True)
@@ -102,3 +98,9 @@ class LabelReplace(KeepsTables, PlanNode):
         if s.has(self.destination):
             return Schema(cols, s.key)
         return Schema(cols + (Column(self.destination, FluxType.STRING),), s.key + (self.destination,))
+
+
+def _one_float_row_per_table(s: Schema, column: str) -> Schema:
+    """The key columns of each table, then `column` as a float (one row per table)."""
+    cols = key_columns(s, exclude=(column,)) + (Column(column, FluxType.FLOAT),)
+    return Schema(cols, tuple(k for k in s.key if k != column))
