@@ -11,7 +11,7 @@ from ..plan import contrib as c
 from . import sql
 from .lowerer import Lowerer, lowers
 from .relation import Relation
-from .series import epoch_ns, in_table, paren, windowed
+from .series import epoch_ns, in_table, paren, windowed, with_column
 
 
 @lowers(c.EventDuration)
@@ -33,12 +33,7 @@ def lower_event_duration(lw: Lowerer, node: c.EventDuration) -> Relation:
         this=paren(exp.Sub(this=epoch_ns(following), expression=epoch_ns(time))),
         expression=sql.number(node.unit_ns),
     )
-    columns = {label: e for label, e in rel.columns.items() if label != node.column_name}
-    ordered = {}
-    for col in node.schema.columns:
-        ordered[col.label] = duration if col.label == node.column_name else columns.pop(col.label)
-    ordered.update(columns)
-    return windowed(rel, ordered)
+    return windowed(rel, with_column(rel, node, node.column_name, duration))
 
 
 @lowers(c.WhenNoTables)

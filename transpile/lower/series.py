@@ -254,12 +254,16 @@ def lower_elapsed(lw: Lowerer, node: s.Elapsed) -> Relation:
         this=paren(exp.Sub(this=epoch_ns(time), expression=epoch_ns(before))),
         expression=sql.number(node.unit_ns),
     )
-    columns = {label: e for label, e in rel.columns.items() if label != node.column_name}
-    ordered = {}
-    for c in node.schema.columns:
-        ordered[c.label] = elapsed if c.label == node.column_name else columns.pop(c.label)
+    return drop_first_rows(lw, windowed(rel, with_column(rel, node, node.column_name, elapsed)), node)
+
+
+def with_column(rel: Relation, node, label: str, value: exp.Expression) -> dict:
+    """The relation's columns in `node`'s schema order with `label` set to `value` (added or
+    replaced), then the hidden ones."""
+    columns = {name: e for name, e in rel.columns.items() if name != label}
+    ordered = {c.label: value if c.label == label else columns.pop(c.label) for c in node.schema.columns}
     ordered.update(columns)
-    return drop_first_rows(lw, windowed(rel, ordered), node)
+    return ordered
 
 
 # ------------------------------------------------------------------ stateCount / stateDuration
