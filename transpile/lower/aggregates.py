@@ -17,7 +17,7 @@ from ..types import FluxType
 from ..values import Duration
 from . import sql
 from ..scalar import Col
-from .lowerer import SEQ, Lowerer, _is_constant, key_partition, lowers, marker_of, order_sql
+from .lowerer import SEQ, Lowerer, is_constant, key_partition, lowers, marker_of, order_sql
 from .relation import Relation
 from .tdigest import tdigest_quantile
 from .wallclock import from_local, to_local
@@ -353,7 +353,7 @@ def raw_windows(window: p.Window, rows: Relation | None) -> RawWindows | None:
     cut = None
     if window.input.schema.has(window.start_column) and window.input.schema.has(window.stop_column):
         cut = (rows.ref(window.start_column), rows.ref(window.stop_column))
-        if not all(_is_constant(e) for e in cut):
+        if not all(is_constant(e) for e in cut):
             return None
     t = rows.ref(window.time_column)
     rel = rows.with_columns(dict(rows.columns))
@@ -463,7 +463,7 @@ def fill_windows(lw: Lowerer, grouped: Relation, node: p.PlanNode, raw: RawWindo
     name = lw.ctes.add(node.step, grouped.to_select())
     start_col, stop_col = window.start_column, window.stop_column
     others = [k for k in node.schema.key if k not in (start_col, stop_col)]
-    varying = [k for k in others if not _is_constant(grouped.columns[k])]
+    varying = [k for k in others if not is_constant(grouped.columns[k])]
     # The tables there are: a constant column still tells whether there is any.
     listed = varying or others[:1]
     if in_nanoseconds(window):

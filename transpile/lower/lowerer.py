@@ -68,9 +68,9 @@ class Lowerer:
         if node.may_have_empty and marker is not None:
             final.where.append(exp.Not(this=exp.Is(this=rel.ref(marker), expression=exp.Null())))
         select = final.to_select()
-        order = [sql.ordered(rel.ref(k)) for k in schema.key if not _is_constant(rel.ref(k))]
+        order = [sql.ordered(rel.ref(k)) for k in schema.key if not is_constant(rel.ref(k))]
         order += [sql.ordered(sort_key(rel.ref(c)), desc) for c, desc in node.order.items
-                  if c in rel.columns and not _is_constant(rel.ref(c))]
+                  if c in rel.columns and not is_constant(rel.ref(c))]
         if order:
             select = select.order_by(*distinct_order(order), copy=False)
         writes = [(to, self._write_select(to, rel_)) for to, rel_ in self.writes]
@@ -129,7 +129,7 @@ class Lowerer:
         name = self.ctes.add(step, rel.to_select())
         out = passthrough(exp.Table(this=sql.ident(name)), rel.columns.keys())
         for label, e in rel.columns.items():
-            if _is_constant(e) and not _has_window_or_aggregate(e):
+            if is_constant(e) and not _has_window_or_aggregate(e):
                 out.columns[label] = e.copy()
         return out
 
@@ -141,7 +141,7 @@ class Lowerer:
         return rel
 
 
-def _is_constant(e: exp.Expression) -> bool:
+def is_constant(e: exp.Expression) -> bool:
     return not any(isinstance(n, (exp.Column, exp.Star)) or (isinstance(n, exp.Anonymous) and n.name.lower() in _ROWS_FROM_ONE)
                    for n in e.walk()) and not _has_window_or_aggregate(e)
 
@@ -171,14 +171,14 @@ def scalar_sql(rel: Relation, expr: Scalar) -> exp.Expression:
 
 def key_partition(rel: Relation, node: p.PlanNode) -> list:
     """PARTITION BY the group key; a constant key column does not split tables."""
-    return [e for e in (rel.ref(k) for k in node.schema.key) if not _is_constant(e)]
+    return [e for e in (rel.ref(k) for k in node.schema.key) if not is_constant(e)]
 
 
 def order_sql(rel: Relation, node: p.PlanNode, reverse: bool = False) -> list:
     """ORDER BY items for the node's row order (a constant column orders nothing)."""
     items = []
     for c, desc in node.order.items:
-        if c in rel.columns and not _is_constant(rel.ref(c)):
+        if c in rel.columns and not is_constant(rel.ref(c)):
             items.append(sql.ordered(sort_key(rel.ref(c)), desc != reverse))
     return distinct_order(items)
 

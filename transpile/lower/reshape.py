@@ -13,7 +13,7 @@ from sqlglot import exp
 from ..plan import reshape as r
 from ..types import FluxType
 from . import sql
-from .lowerer import SEQ, Lowerer, _is_constant, key_partition, lowers, order_sql
+from .lowerer import SEQ, Lowerer, is_constant, key_partition, lowers, order_sql
 from .relation import Relation
 from .storage import pivoted_scan
 
@@ -70,7 +70,7 @@ def grouped_pivot(rel: Relation, node, parts: list) -> Relation:
             columns[label] = exp.Filter(this=exp.Last(this=ordered.copy()), expression=exp.Where(this=sql.and_all(conds)))
     columns[SEQ] = sql.func("min", rel.ref(SEQ))
     out = rel.with_columns(columns, group_by_all=True)
-    if all(_is_constant(columns[c.label]) for c in node.schema.columns if c.label not in new):
+    if all(is_constant(columns[c.label]) for c in node.schema.columns if c.label not in new):
         _nonempty_having(out)  # nothing to group by: no rows must give no row
     return out
 

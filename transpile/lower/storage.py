@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlglot import exp
 
 from ..plan.storage import From, To
-from ..scalar import Call, Col, Lit, columns_used
+from ..scalar import columns_used
 from ..types import FluxType
 from . import sql
-from .lowerer import SEQ, Lowerer, _is_constant, lowers
+from .lowerer import SEQ, Lowerer, is_constant, lowers
 from .relation import Relation
 from .scalars import lower_scalar
 
@@ -55,7 +55,7 @@ def union_of_scans(lw: Lowerer, step: str, selects: list, labels: list) -> Relat
     (the range bounds, the measurement) stays a constant over the CTE instead of a
     column of it, so later steps need not group, partition or sort by it."""
     constant = {label: e for label, e in selects[0].columns.items()
-                if _is_constant(e) and all(rel.columns[label] == e for rel in selects[1:])}
+                if is_constant(e) and all(rel.columns[label] == e for rel in selects[1:])}
     for rel in selects:
         rel.columns = {label: e for label, e in rel.columns.items() if label not in constant}
     name = lw.ctes.add(step, sql.union_all([rel.to_select(copy=False) for rel in selects]))
