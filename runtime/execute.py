@@ -326,59 +326,10 @@ def cached_catalog(con, bucket: str):
         kept = None
     if kept is not None and bucket in kept and kept[bucket][0] == generation:
         return kept[bucket][1]
-    catalog = load_catalog(con, bucket)
+    catalog = storage.load_catalog(con, bucket)
     if kept is not None and storage.catalog_generation(con) == generation:
         kept[bucket] = (generation, catalog)
     return catalog
-
-
-def load_catalog(con, bucket: str):
-    """`runtime.storage.load_catalog` in one statement instead of four (a statement costs
-    about as much as the SQL of a small query): the bucket's schema, measurements, tag
-    keys and fields, in the same order, as the same catalog objects."""
-    from transpile.storage_layout import BucketCatalog, FieldColumn, MeasurementLayout, TagColumn
-
-    schema, tables, tags, fields = None, {}, {}, {}
-    # Sorted here rather than by the SQL (a sort costs as much as the rest of the
-    # statement); Python orders str by code point, as DuckDB orders VARCHAR.
-    rows = sorted(con.execute(_CATALOG_SQL, {"bucket": bucket}).fetchall(), key=lambda r: (r[0], r[1] or "", r[2] or ""))
-    for kind, measurement, key, column, flux_type in rows:
-        if kind == 0:
-            schema = measurement
-        elif kind == 1:
-            tables[measurement] = key
-        elif kind == 2:
-            tags.setdefault(measurement, []).append(TagColumn(key, column))
-        else:
-            fields.setdefault(measurement, []).append(FieldColumn(key, column, FluxType(flux_type)))
-    if schema is None:
-        return None
-    measurements = {
-        m: MeasurementLayout(bucket, m, schema, table, tuple(tags.get(m, ())), tuple(fields.get(m, ())))
-        for m, table in tables.items()
-    }
-    return BucketCatalog(bucket, schema, measurements)
-
-
-def _catalog_sql() -> str:
-    from runtime.storage import quote
-    from transpile.storage_layout import (BUCKETS_TABLE, CATALOG_SCHEMA, FIELDS_TABLE, MEASUREMENTS_TABLE,
-                                          TAG_KEYS_TABLE)
-
-    def table(name: str) -> str:
-        return f"{quote(CATALOG_SCHEMA)}.{quote(name)}"
-
-    return (
-        f"SELECT 0 AS kind, schema_name AS measurement, NULL AS key, NULL AS column_name, NULL AS flux_type "
-        f"FROM {table(BUCKETS_TABLE)} WHERE bucket = $bucket "
-        f"UNION ALL SELECT 1, measurement, table_name, NULL, NULL FROM {table(MEASUREMENTS_TABLE)} WHERE bucket = $bucket "
-        f"UNION ALL SELECT 2, measurement, tag_key, column_name, NULL FROM {table(TAG_KEYS_TABLE)} WHERE bucket = $bucket "
-        f"UNION ALL SELECT 3, measurement, field_key, column_name, flux_type FROM {table(FIELDS_TABLE)} "
-        f"WHERE bucket = $bucket"
-    )
-
-
-_CATALOG_SQL = _catalog_sql()
 
 
 def compile_for(con, source: str, now_ns: int, filename: str = "<stdin>"):

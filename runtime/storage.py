@@ -173,39 +173,46 @@ def list_buckets(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
+def _catalog_sql() -> str:
+    def table(name: str) -> str:
+        return f"{quote(CATALOG_SCHEMA)}.{quote(name)}"
+
+    return (
+        f"SELECT 0 AS kind, schema_name AS measurement, NULL AS key, NULL AS column_name, NULL AS flux_type "
+        f"FROM {table(BUCKETS_TABLE)} WHERE bucket = $bucket "
+        f"UNION ALL SELECT 1, measurement, table_name, NULL, NULL FROM {table(MEASUREMENTS_TABLE)} WHERE bucket = $bucket "
+        f"UNION ALL SELECT 2, measurement, tag_key, column_name, NULL FROM {table(TAG_KEYS_TABLE)} WHERE bucket = $bucket "
+        f"UNION ALL SELECT 3, measurement, field_key, column_name, flux_type FROM {table(FIELDS_TABLE)} "
+        f"WHERE bucket = $bucket"
+    )
+
+
+_CATALOG_SQL = _catalog_sql()
+
+
 def load_catalog(con: duckdb.DuckDBPyConnection, bucket: str) -> BucketCatalog | None:
-    """The catalog of `bucket`, or None when no such bucket exists."""
-    row = con.execute(
-        f"SELECT schema_name FROM {quote(CATALOG_SCHEMA)}.{quote(BUCKETS_TABLE)} WHERE bucket = ?",
-        [bucket],
-    ).fetchone()
-    if row is None:
+    """The catalog of `bucket`, or None when no such bucket exists: its schema, and its
+    measurements with their tag and field columns, each sorted by name. One statement for
+    the four catalog tables (a statement costs about as much as the SQL of a small query)."""
+    schema, tables, tags, fields = None, {}, {}, {}
+    # Sorted here rather than by the SQL (a sort costs as much as the rest of the
+    # statement); Python orders str by code point, as DuckDB orders VARCHAR.
+    rows = sorted(con.execute(_CATALOG_SQL, {"bucket": bucket}).fetchall(), key=lambda r: (r[0], r[1] or "", r[2] or ""))
+    for kind, measurement, key, column, flux_type in rows:
+        if kind == 0:
+            schema = measurement
+        elif kind == 1:
+            tables[measurement] = key
+        elif kind == 2:
+            tags.setdefault(measurement, []).append(TagColumn(key, column))
+        else:
+            fields.setdefault(measurement, []).append(FieldColumn(key, column, FluxType(flux_type)))
+    if schema is None:
         return None
-    schema = row[0]
-    tags: dict[str, list[TagColumn]] = {}
-    for measurement, key, column in con.execute(
-        f"SELECT measurement, tag_key, column_name FROM {quote(CATALOG_SCHEMA)}.{quote(TAG_KEYS_TABLE)} "
-        "WHERE bucket = ? ORDER BY measurement, tag_key",
-        [bucket],
-    ).fetchall():
-        tags.setdefault(measurement, []).append(TagColumn(key, column))
-    fields: dict[str, list[FieldColumn]] = {}
-    for measurement, key, column, flux_type in con.execute(
-        f"SELECT measurement, field_key, column_name, flux_type FROM {quote(CATALOG_SCHEMA)}.{quote(FIELDS_TABLE)} "
-        "WHERE bucket = ? ORDER BY measurement, field_key",
-        [bucket],
-    ).fetchall():
-        fields.setdefault(measurement, []).append(FieldColumn(key, column, FluxType(flux_type)))
-    measurements = {}
-    for measurement, table in con.execute(
-        f"SELECT measurement, table_name FROM {quote(CATALOG_SCHEMA)}.{quote(MEASUREMENTS_TABLE)} "
-        "WHERE bucket = ? ORDER BY measurement",
-        [bucket],
-    ).fetchall():
-        measurements[measurement] = MeasurementLayout(
-            bucket, measurement, schema, table,
-            tuple(tags.get(measurement, ())), tuple(fields.get(measurement, ())),
-        )
+    measurements = {
+        m: MeasurementLayout(bucket, m, schema, table, tuple(tags.get(m, ())), tuple(fields.get(m, ())))
+        for m, table in tables.items()
+    }
     return BucketCatalog(bucket, schema, measurements)
 
 
@@ -324,6 +331,7 @@ def merge_rows(
     staging: str,
     tags: list[tuple[str, str]],
     fields: list[tuple[str, str]],
+    unique_keys: bool = False,
 ) -> int:
     """Write the rows of the temporary table `staging` into the measurement's table with
     InfluxDB's overwrite rule: a point is (measurement, tag set, field, time), so a row
@@ -331,8 +339,9 @@ def merge_rows(
 
     `staging` has `_ln` (input order) and `_time`; `tags` and `fields` map its columns to
     the measurement table's: (staging column, table column). Rows repeated inside the
-    staging table are merged first, the later line winning field by field. Returns the
-    number of field values written.
+    staging table are merged first, the later line winning field by field, unless the
+    caller knows that no (time, tag set) repeats (`unique_keys`). Returns the number of
+    field values written.
     """
     target = qualified(layout)
     time_col = quote(TIME_COLUMN)
@@ -344,10 +353,11 @@ def merge_rows(
     source = f"(SELECT {renamed} FROM {quote(staging)})"
     key_cols = [time_col] + tag_cols
     count_values = " + ".join(f"count({f})" for f in field_cols) or "0"
+    # A hash collision only sends us down the exact (slower) path below.
+    distinct = "count(*)" if unique_keys else f"count(DISTINCT hash({', '.join(key_cols)}))"
     lo, hi, rows, distinct_keys, values = con.execute(
-        f"SELECT epoch_ns(min({time_col})), epoch_ns(max({time_col})), count(*), "
-        # A hash collision only sends us down the exact (slower) path below.
-        f"count(DISTINCT hash({', '.join(key_cols)})), {count_values} FROM {source}"
+        f"SELECT epoch_ns(min({time_col})), epoch_ns(max({time_col})), count(*), {distinct}, {count_values} "
+        f"FROM {source}"
     ).fetchone()
     if rows == 0:
         return 0
@@ -393,6 +403,20 @@ def merge_rows(
         {"lo": lo, "hi": hi},
     )
     return values
+
+
+def append_to_new_table(
+    con: duckdb.DuckDBPyConnection, layout: MeasurementLayout, rows_sql: str, params: dict, columns: list[str]
+) -> int:
+    """INSERT the rows of the query `rows_sql` (one row per time and tag set, its columns
+    named as the table's `columns`) into a measurement table created in this transaction:
+    nothing stored can share a point with them, so there is nothing to merge. Returns the
+    number of field values written."""
+    target = qualified(layout)
+    names = ", ".join(quote(c) for c in [TIME_COLUMN, *columns])
+    con.execute(f"INSERT INTO {target} ({names}) SELECT {names} FROM ({rows_sql})", params)
+    counts = " + ".join(f"count({quote(f.column)})" for f in layout.fields) or "0"
+    return con.execute(f"SELECT {counts} FROM {target}").fetchone()[0]
 
 
 # -- columns from the fast ingest path --------------------------------------------------

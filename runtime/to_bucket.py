@@ -58,7 +58,6 @@ def write(con, to: To, select_sql: str, keep_rows: bool = False) -> int:
     finally:
         if not keep_rows:
             drop_rows(con)
-        con.execute(f"DROP TABLE IF EXISTS {quote(STAGING)}")
 
 
 def drop_rows(con) -> None:
@@ -115,6 +114,7 @@ def _measurements(con, to: To, tags: list[str]) -> list[tuple[str, dict, list[st
 
 
 def _write_measurement(con, to: To, catalog, measurement: str, fields: dict, present: list[str]) -> int:
+    created = measurement not in catalog.measurements
     try:
         layout = storage.extend_measurement(con, catalog, measurement, present, fields)
     except storage.FieldTypeConflict as exc:
@@ -139,9 +139,12 @@ def _write_measurement(con, to: To, catalog, measurement: str, fields: dict, pre
     select = ["max(_ln) AS _ln", f"{keys[0]} AS \"_time\""]
     select += [f"{k} AS {quote(c)}" for k, (_, c) in zip(keys[1:], tag_cols)]
     select += [f"arg_max({value_of[f]}, _ln) FILTER (WHERE {value_of[f]} IS NOT NULL) AS {quote(c)}" for f, c in field_cols]
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {quote(STAGING)} AS SELECT {', '.join(select)} "
-        f"FROM ({numbered}) GROUP BY {', '.join(keys)}",
-        params,
-    )
-    return storage.merge_rows(con, layout, STAGING, [(c, c) for _, c in tag_cols], [(c, c) for _, c in field_cols])
+    points = f"SELECT {', '.join(select)} FROM ({numbered}) GROUP BY {', '.join(keys)}"
+    if created:
+        return storage.append_to_new_table(con, layout, points, params, [c for _, c in tag_cols + field_cols])
+    # A table that holds points already: stage the new ones and merge (the overwrite rule).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {quote(STAGING)} AS {points}", params)
+    written = storage.merge_rows(con, layout, STAGING, [(c, c) for _, c in tag_cols], [(c, c) for _, c in field_cols],
+                                 unique_keys=True)
+    con.execute(f"DROP TABLE {quote(STAGING)}")
+    return written

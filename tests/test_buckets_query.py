@@ -98,6 +98,27 @@ array.from(rows: [
     assert rows == [(1704067200000000000, 1.5, "a"), (1704067220000000000, 2.5, None)]
 
 
+def test_to_a_new_table_keeps_the_later_of_a_point_given_twice(db):
+    # A new measurement table is filled with one INSERT (nothing stored to merge with);
+    # a point repeated in the to()'s input still keeps its later value, as a later line would.
+    script = '''
+import "array"
+array.from(rows: [
+    {_time: 2024-01-01T00:00:00Z, _measurement: "m", _field: "f", _value: 1.0, tag: "a"},
+    {_time: 2024-01-01T00:00:00Z, _measurement: "m", _field: "g", _value: 2.0, tag: "a"},
+    {_time: 2024-01-01T00:00:00Z, _measurement: "m", _field: "f", _value: 3.0, tag: "a"},
+    {_time: 2024-01-01T00:00:10Z, _measurement: "m", _field: "f", _value: 4.0, tag: "b"},
+])
+  |> to(bucket: "fresh")
+'''
+    assert db.query(script, now=T0).rows_written == 3  # f and g at 00:00 for a, f at 00:10 for b
+    rows = db.connection.execute('SELECT epoch_ns(_time), tag, f, g FROM "fresh".m ORDER BY _time').fetchall()
+    assert rows == [(1704067200000000000, "a", 3.0, 2.0), (1704067210000000000, "b", 4.0, None)]
+    # Written again into the table that now exists: merged, not doubled.
+    assert db.query(script, now=T0).rows_written == 3
+    assert db.connection.execute('SELECT count(*) FROM "fresh".m').fetchone() == (2,)
+
+
 def test_cli_query_with_db_prints_annotated_csv(db, tmp_path):
     path = db.path
     db.close()

@@ -94,16 +94,23 @@ def test_a_to_that_is_the_result_returns_its_input_rows(db):
     assert sorted(row for t in copied for row in t.rows) == sorted(row for t in expected for row in t.rows)
 
 
-def test_the_catalog_read_in_one_statement_is_the_storage_catalog():
+def test_the_catalog_lists_columns_by_name_with_their_suffixes():
     from runtime import storage
-    from runtime.execute import load_catalog
 
     database = Database()
     try:
-        database.write('Zeta,b=1,A=2,é=3 x=1i,Y=2.5,ä="s" 1\nalpha,z=1 on=true 2\nalpha,a=1 on=false 3', bucket="b")
+        database.write('Zeta,b=1,A=2,é=3 x=1i,Y=2.5,ä="s",b=1 1\nalpha,z=1 on=true 2\nalpha,a=1 on=false 3', bucket="b")
         database.write("m f=1 1", bucket="other")
-        for bucket in ("b", "other", "missing"):
-            assert load_catalog(database.connection, bucket) == storage.load_catalog(database.connection, bucket)
+        catalog = storage.load_catalog(database.connection, "b")
+        assert (catalog.bucket, catalog.schema) == ("b", "b")
+        zeta = catalog.measurements["Zeta"]
+        assert [(t.key, t.column) for t in zeta.tags] == [("A", "A"), ("b", "b"), ("é", "é")]
+        # The field "b" shares its key with a tag: its column gets a suffix.
+        assert [(f.key, f.column, f.type.value) for f in zeta.fields] == [
+            ("Y", "Y", "float"), ("b", "b_field", "float"), ("x", "x", "int"), ("ä", "ä", "string")]
+        assert [t.key for t in catalog.measurements["alpha"].tags] == ["a", "z"]
+        assert list(storage.load_catalog(database.connection, "other").measurements) == ["m"]
+        assert storage.load_catalog(database.connection, "missing") is None
     finally:
         database.close()
 
