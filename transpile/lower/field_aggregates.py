@@ -144,11 +144,14 @@ def _table_rows(scan: From, layout, fields: list) -> Relation:
     columns = {label: _scan_column(scan, layout, None, label, pinned)
                for label in scan.schema.labels if label not in ("_field", "_value")}
     columns[SEQ] = sql.func("epoch_ns", sql.col("_time"))
-    present = [exp.Not(this=exp.Is(this=sql.col(f.column), expression=exp.Null())) for f in fields]
-    anyone = present[0]
-    for c in present[1:]:
-        anyone = exp.Or(this=anyone, expression=c)
-    where = [exp.Paren(this=anyone) if len(present) > 1 else anyone]
+    where = []
+    if len(fields) < len(layout.fields):
+        # Rows holding none of these fields add nothing; every stored row holds some field.
+        present = [exp.Not(this=exp.Is(this=sql.col(f.column), expression=exp.Null())) for f in fields]
+        anyone = present[0]
+        for c in present[1:]:
+            anyone = exp.Or(this=anyone, expression=c)
+        where.append(exp.Paren(this=anyone) if len(present) > 1 else anyone)
     if scan.start is not None:
         where.append(exp.GTE(this=sql.col("_time"), expression=sql.time_literal(scan.start)))
         where.append(exp.LT(this=sql.col("_time"), expression=sql.time_literal(scan.stop)))
