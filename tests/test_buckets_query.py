@@ -233,3 +233,29 @@ monitor.logs(start: -2h, fn: (r) => r._level == monitor.levelCrit)'''
 def test_monitoring_bucket_exists_before_any_check_wrote_to_it(db):
     script = 'import "influxdata/influxdb/monitor"\nmonitor.from(start: -1h)'
     assert list(db.query(script, now=T0 + HOUR)) == []
+
+
+def test_first_and_last_of_a_bucket_are_the_rows_of_the_least_and_greatest_time():
+    # Written out of time order, with a field that is missing at some times: first() and
+    # last() of each series take the row of its least or greatest time with a value
+    # (lowered as min/max of the time and arg_min/arg_max of the value).
+    database = Database()
+    try:
+        database.write("\n".join([
+            "m,h=a x=3i,y=1.5 3000", "m,h=a x=1i 1000", "m,h=a x=5i 5000", "m,h=a y=0.5 500",
+            "m,h=b x=7i 2000", "m,h=a y=9.5 4000",
+        ]), bucket="b")
+        found = {}
+        for fn in ("first", "last"):
+            result = database.query(f'from(bucket: "b") |> range(start: 0, stop: 10000) |> {fn}()', now=T0)
+            for table in result:
+                for row in table.rows:
+                    cells = dict(zip(table.labels, row))
+                    found[(fn, cells["h"], cells["_field"])] = (cells["_time"], cells["_value"])
+        assert found == {
+            ("first", "a", "x"): (1000, 1), ("last", "a", "x"): (5000, 5),
+            ("first", "a", "y"): (500, 0.5), ("last", "a", "y"): (4000, 9.5),
+            ("first", "b", "x"): (2000, 7), ("last", "b", "x"): (2000, 7),
+        }
+    finally:
+        database.close()

@@ -228,6 +228,8 @@ ARG_SELECTORS = {
 def arg_selector(lw: Lowerer, rel: Relation, node: p.Selector) -> Relation:
     """first/last/min/max as one aggregate per table: `arg_max({row}, value)`, then the
     row's fields. Cheaper than ranking every row with ROW_NUMBER() (no sort)."""
+    if node.function in ("first", "last") and _times_order_rows(node.input):
+        return _first_or_last_by_time(lw, rel, node)
     fn, order_key = ARG_SELECTORS[node.function]
     key = set(node.schema.key)
     carried = [label for label in rel.columns if label not in key]
@@ -248,6 +250,38 @@ def arg_selector(lw: Lowerer, rel: Relation, node: p.Selector) -> Relation:
         if label not in out:
             out[label] = exp.Dot(this=sql.col("__row"), expression=exp.to_identifier(f"c{i}"))
     return inner.with_columns(out)
+
+
+def _times_order_rows(node: p.PlanNode) -> bool:
+    """True when each table of `node` (a storage scan) has one row per time and orders its
+    rows by time (`__seq` is the time): the first or last row is that of the least or
+    greatest time, and no two rows tie."""
+    return getattr(node, "unique_times", False) and getattr(node, "seq_is_time", False)
+
+
+def _first_or_last_by_time(lw: Lowerer, rel: Relation, node: p.Selector) -> Relation:
+    """first/last of tables with one row per time (`_times_order_rows`): a scalar aggregate
+    per column, `max(_time)` and `arg_max(_value, __seq)`, rather than one struct of the
+    whole row. Data written in time order makes every row the new last one, and copying a
+    value costs less than copying a row (last() of a day of cpu at 10M points: 0.95 s ->
+    0.38 s). The rows cannot tie, so the columns all come from the same row."""
+    pick, extreme = ("arg_min", "min") if node.function == "first" else ("arg_max", "max")
+    key = set(node.schema.key)
+    columns = {k: rel.ref(k) for k in node.schema.key}
+    for label in rel.columns:
+        if label in key:
+            continue
+        if label in ("_time", SEQ):
+            columns[label] = sql.func(extreme, rel.ref(label))
+        elif label == node.column:  # not null: rows without a value are not selected
+            columns[label] = sql.func(pick, rel.ref(label), rel.ref(SEQ))
+        else:
+            columns[label] = sql.func(pick + "_null", rel.ref(label), rel.ref(SEQ))
+    grouped = rel.with_columns(columns, group_by_all=True)
+    grouped.where.append(exp.Not(this=exp.Is(this=rel.ref(node.column), expression=exp.Null())))
+    inner = lw.materialize(grouped, node.step)
+    hidden = [label for label in inner.columns if label not in node.schema.labels]
+    return inner.with_columns({label: inner.ref(label) for label in [*node.schema.labels, *hidden]})
 
 
 @lowers(p.Selector)

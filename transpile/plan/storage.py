@@ -111,6 +111,7 @@ class From(PlanNode):
     # Rows carry `__seq` = their time in nanoseconds: storage returns each series in time
     # order, and the series in the order of their keys.
     tables_in_key_order = True
+    seq_is_time = True
     # Each table is one series: a row per (tag set, time) in storage, so times are unique
     # within a table, and the scan reads only the rows where the field has a value.
     unique_times = True
