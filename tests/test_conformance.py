@@ -7,7 +7,6 @@ the same comparison as the shared `check.py` (imported from there).
 from __future__ import annotations
 
 import importlib.util
-import io
 import sys
 import time
 from pathlib import Path

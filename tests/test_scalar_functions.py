@@ -24,7 +24,7 @@ from transpile.functions.scalar_support import go_format_float, go_format_float_
 from transpile.lower import sql
 from transpile.lower.scalars import lower_scalar
 from transpile.scalar import Col
-from transpile.timefmt import format_rfc3339, parse_rfc3339
+from transpile.timefmt import parse_rfc3339
 from transpile.types import FluxType
 from transpile.values import Duration, Regex, Time, UInt
 

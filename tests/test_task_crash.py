@@ -6,8 +6,6 @@ still inside its transaction; the parent then signals it.
 """
 from __future__ import annotations
 
-import json
-import os
 import signal
 import subprocess
 import sys

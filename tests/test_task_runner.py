@@ -10,7 +10,6 @@ import pytest
 
 from runtime.locking import DatabaseLocked, lock_error_message, open_database, same_database_cursor
 from runtime.tasks import store
-from runtime.tasks.executor import ScriptOutcome
 from runtime.tasks.runner import RetryPolicy, RunContext, RunRequest, execute_run
 from transpile.errors import FluxSemanticError, Span
 

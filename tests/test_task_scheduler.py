@@ -10,7 +10,7 @@ from runtime.tasks.runner import RetryPolicy
 from runtime.tasks.scheduler import Scheduler
 from transpile.values import Duration
 
-from task_fakes import HOUR, MINUTE, SECOND, FakeClock, WindowMeanExecutor, add_task, dst_rows, expected_means, make_source_db, t
+from task_fakes import HOUR, MINUTE, FakeClock, WindowMeanExecutor, add_task, dst_rows, expected_means, make_source_db, t
 
 DAY_START = t("2024-01-01T00:00:00Z")
 DAY_STOP = t("2024-01-02T00:00:00Z")

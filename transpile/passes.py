@@ -99,7 +99,6 @@ PASSES = (merge_range_into_scan, merge_filter_into_scan)
 
 
 def optimize(node: PlanNode) -> PlanNode:
-    memo: dict = {}
     for step in PASSES:
         node = rewrite(node, step, memo={})
     return node

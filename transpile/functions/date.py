@@ -14,7 +14,7 @@ A local reading maps back to UTC as Go's time.Date does (not as ICU does) at DST
 from __future__ import annotations
 
 from datetime import date as _date
-from datetime import datetime, timedelta
+from datetime import datetime
 from datetime import timezone as _tz
 
 from sqlglot import exp

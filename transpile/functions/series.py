@@ -15,7 +15,7 @@ from ..plan.series import ChandeMomentumOscillator, InterpolateLinear, KaufmansA
 from ..plan.series import CumulativeSum, Derivative, Difference, Elapsed, Fill, HourSelection, Integral, MovingAverage, StateTracking
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
-from ..values import Duration, Time, UInt
+from ..values import Duration
 from .registry import alias, flux_function, package
 from .streams import apply_row_fn, duration_arg, function_arg, project, stream_of, string_list
 

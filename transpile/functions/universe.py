@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import builtins
 
-from ..analyze.objects import Record, RowRecord, RowValue, Stream
-from ..analyze.operators import describe, scalar_type, to_scalar
+from ..analyze.objects import Record, RowValue, Stream
+from ..analyze.operators import describe
 from ..plan import Aggregate, Filter, Group, Range, Selector, Sort, Union, Window
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
@@ -353,8 +353,6 @@ def window(
     wall clock of `location` (default: option location).
     https://docs.influxdata.com/flux/v0/stdlib/universe/window/
     """
-    from .timezone import location_of
-
     node = stream_of(ctx, tables)
     if every is None and period is None:
         raise ctx.error("give every or period")
@@ -456,7 +454,6 @@ for _name, _type in (
 def _to_type(target: FluxType, flux_name: str):
     def transform(ctx, tables):
         node = stream_of(ctx, tables)
-        value_type = node.schema.type_of("_value")
         cols = []
         for c in node.schema.columns:
             expr = Col(c.label, c.type)
