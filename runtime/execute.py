@@ -186,18 +186,65 @@ def run_result(con, result, written: tuple[str, set] | None = None) -> list[Tabl
         if not full:
             return []
         if not key_cells:
-            return [Table(columns, schema.key, full)]
-        tables: dict = {}
-        for start, end, key in key_runs(full, operator.itemgetter(*key_cells)):
-            table = tables.get(key)
-            if table is None:
-                tables[key] = Table(columns, schema.key, full[start:end])
-            else:
-                table.rows += full[start:end]
-        return list(tables.values())
+            tables = [Table(columns, schema.key, full)]
+        else:
+            found: dict = {}
+            for start, end, key in key_runs(full, operator.itemgetter(*key_cells)):
+                table = found.get(key)
+                if table is None:
+                    found[key] = Table(columns, schema.key, full[start:end])
+                else:
+                    table.rows += full[start:end]
+            tables = list(found.values())
+        marked = getattr(result.node, "maybe_absent", None)
+        return own_columns(tables, schema, marked) if marked else tables
     finally:
         if collecting:
             gc.enable()
+
+
+def own_columns(tables: list[Table], schema, marked: frozenset) -> list[Table]:
+    """Each table with only the columns it has in Flux. A stream has one schema here, so a
+    column some tables lack (`marked`: PlanNode.maybe_absent) is null in them: a marked key
+    column whose value is null, or a marked column outside the key that is null on every
+    row (a table group() merged from tables without it), is not a column of that table.
+    Rows are re-tupled only for the tables that lose a column."""
+    labels = schema.labels
+    in_key = [i for i, label in enumerate(labels) if label in marked and label in schema.key]
+    outside = [i for i, label in enumerate(labels) if label in marked and label not in schema.key]
+    shapes: dict = {}  # dropped positions -> (columns, key, row getter)
+    out = []
+    for table in tables:
+        rows = table.rows
+        first = rows[0]
+        dropped = tuple(sorted([i for i in in_key if first[i] is None]
+                               + [i for i in outside if all(row[i] is None for row in rows)]))
+        if not dropped:
+            out.append(table)
+            continue
+        shape = shapes.get(dropped)
+        if shape is None:
+            kept = [i for i in range(len(labels)) if i not in dropped]
+            gone = {labels[i] for i in dropped}
+            shape = shapes[dropped] = (
+                tuple(table.columns[i] for i in kept),
+                tuple(k for k in table.key if k not in gone),
+                row_picker(kept),
+            )
+        columns, key, pick = shape
+        out.append(Table(columns, key, pick(rows)))
+    return out
+
+
+def row_picker(kept: list[int]):
+    """A function (rows) -> the rows with only the cells at `kept`."""
+    if not kept:
+        return lambda rows: [() for _ in rows]
+    if len(kept) == 1:
+        i = kept[0]
+        return lambda rows: [(row[i],) for row in rows]
+    get = operator.itemgetter(*kept)
+    return lambda rows: list(map(get, rows))
 
 
 # DuckDB result types that numpy holds exactly and whose `tolist()` gives the Python values

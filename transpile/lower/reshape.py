@@ -79,7 +79,9 @@ def grouped_pivot(rel: Relation, node, parts: list) -> Relation:
 def lower_column_labels(lw: Lowerer, node: r.ColumnLabels) -> Relation:
     rel = lw.composable_input(node.input, node.input.step)
     keys = [c.label for c in node.schema.columns if c.label != node.column]
-    tables = rel.with_columns({k: rel.ref(k) for k in keys} | {"__one": sql.number(1)}, group_by_all=True)
+    presence = _label_presence(rel, node, keys)
+    tables = rel.with_columns({k: rel.ref(k) for k in keys} | {"__one": sql.number(1)}
+                              | {hidden: test for _, hidden, test in presence}, group_by_all=True)
     name = lw.ctes.add(node.step + "_tables", tables.to_select())
     rows = [exp.Tuple(expressions=[exp.Literal.string(label), sql.number(i)]) for i, label in enumerate(node.labels)]
     values = exp.Values(
@@ -92,6 +94,26 @@ def lower_column_labels(lw: Lowerer, node: r.ColumnLabels) -> Relation:
     out = Relation(source=exp.Table(this=sql.ident(name)), columns=columns, joins=[exp.Join(this=values, kind="CROSS")])
     if not rows:  # no labels (e.g. keys() of ungrouped tables): no rows
         out.where.append(exp.false())
+    for label, hidden, _ in presence:
+        # A label is listed for the tables that have the column.
+        out.where.append(exp.Paren(this=exp.or_(
+            exp.NEQ(this=sql.col("__label", "labels"), expression=exp.Literal.string(label)), sql.col(hidden, name))))
+    return out
+
+
+def _label_presence(rel: Relation, node: r.ColumnLabels, keys: list) -> list:
+    """(label, hidden column, SQL test) for each listed label whose column some tables
+    lack (PlanNode.maybe_absent): a table has a key column whose value is not null, and
+    a column outside the key with a value on some row."""
+    marked = node.input.maybe_absent
+    out = []
+    for i, label in enumerate(node.labels):
+        if label not in marked or label == node.column:
+            continue
+        present = exp.Not(this=exp.Is(this=rel.ref(label), expression=exp.Null()))
+        if label not in keys:
+            present = sql.func("bool_or", present)
+        out.append((label, f"__has_{i}", present))
     return out
 
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Callable
 
-from ..scalar import Scalar
+from ..scalar import Col, Scalar
 from ..tables import Column, Table
 from ..types import FluxType
 from ..values import Duration
@@ -99,6 +100,14 @@ class PlanNode:
     def step(self) -> str:
         """The Flux function this node comes from (names the CTE)."""
         return getattr(self, "flux_name", type(self).__name__.lower())
+
+    @cached_property
+    def maybe_absent(self) -> frozenset[str]:
+        """The *padding* columns: columns of the schema that some tables of the stream may
+        not have. In Flux each table has its own columns; here a table lacking one holds
+        nulls in it. Output drops a marked column from a table when its key value is null
+        (in the key) or all its cells are null (outside the key); see `absent_columns`."""
+        return absent_columns(self)
 
 
 class SplitByType:
@@ -454,3 +463,118 @@ class Yield:
     name: str
     node: PlanNode
     span: object = field(default=None, compare=False)
+
+
+# ---------------------------------------------------------------- padding columns
+#
+# Which columns may be absent from some tables (PlanNode.maybe_absent), one rule per node
+# class. Sources mark them (a bucket's tag columns: InfluxDB stores no null tag, a series
+# without tag X has no column X; csv.from's columns missing from some of its tables); a
+# node that passes a column through unchanged keeps the mark; a node that sets or computes
+# a column clears it. Nodes without a rule keep the marks of the key columns they keep
+# (a key column holds one value per table, copied by every per-table transformation:
+# null there still means the table lacked it) and clear the rest.
+
+AbsentRule = Callable[[PlanNode], frozenset]
+ABSENT_RULES: dict[type, AbsentRule] = {}
+
+
+def absent_rule(*classes: type):
+    """Register the padding-column rule of some node classes (subclasses inherit it)."""
+
+    def register(rule: AbsentRule) -> AbsentRule:
+        for cls in classes:
+            ABSENT_RULES[cls] = rule
+        return rule
+
+    return register
+
+
+def absent_columns(node: PlanNode) -> frozenset:
+    for cls in type(node).__mro__:
+        rule = ABSENT_RULES.get(cls)
+        if rule is not None:
+            return rule(node)
+    return key_marks_kept(node)
+
+
+NOTHING_ABSENT: frozenset = frozenset()
+
+
+def key_marks_kept(node: PlanNode) -> frozenset:
+    """The default: the marks of the columns in the group key of both input and output,
+    with the same type."""
+    if len(node.inputs) != 1:
+        return NOTHING_ABSENT
+    source = node.inputs[0]
+    marks = source.maybe_absent
+    if not marks:
+        return NOTHING_ABSENT
+    before, after = source.schema, node.schema
+    return frozenset(m for m in marks if m in before.key and m in after.key
+                     and before.type_of(m) == after.type_of(m))
+
+
+def marks_passed_through(node: PlanNode, removed: tuple[str, ...] = ()) -> frozenset:
+    """Every mark of the input whose column is still in the output (and not `removed`):
+    for nodes that keep each table's columns as they are (filter, sort, group, selectors)."""
+    marks = node.inputs[0].maybe_absent
+    if not marks:
+        return NOTHING_ABSENT
+    schema = node.schema
+    return frozenset(m for m in marks if m not in removed and schema.has(m))
+
+
+@absent_rule(Filter, Sort, Group, Selector)
+def _keeps_columns(node: PlanNode) -> frozenset:
+    return marks_passed_through(node)
+
+
+@absent_rule(Range)
+def _range_marks(node: Range) -> frozenset:
+    return marks_passed_through(node, ("_start", "_stop"))
+
+
+@absent_rule(Window)
+def _window_marks(node: Window) -> frozenset:
+    return marks_passed_through(node, (node.start_column, node.stop_column))
+
+
+# Projections that move a column's cells to another label unchanged: a column the table
+# lacks stays lacking (rename ignores missing columns). map() with `r.x` under another
+# label makes a column of nulls instead.
+MOVES_CELLS = frozenset({"rename", "duplicate"})
+
+
+@absent_rule(Project)
+def _project_marks(node: Project) -> frozenset:
+    marks = node.input.maybe_absent
+    if not marks:
+        return NOTHING_ABSENT
+    moves = node.flux_name in MOVES_CELLS
+    out = set()
+    for label, expr in node.columns:
+        name = expr.name if isinstance(expr, Col) else None
+        if name in marks and (name == label or moves):
+            out.add(label)
+    return frozenset(out)
+
+
+@absent_rule(Literal)
+def _literal_marks(node: Literal) -> frozenset:
+    """The columns missing from some of the tables (an annotated CSV block without them)."""
+    labels = [set(t.labels) for t in node.tables]
+    if len(labels) < 2:
+        return NOTHING_ABSENT
+    return frozenset(set.union(*labels) - set.intersection(*labels))
+
+
+@absent_rule(Union)
+def _union_marks(node: Union) -> frozenset:
+    """The inputs' marks, and the columns some input lacks."""
+    out: set = set()
+    every = set(node.schema.labels)
+    for s in node.streams:
+        out |= s.maybe_absent
+        every &= set(s.schema.labels)
+    return frozenset(out | (set(node.schema.labels) - every))

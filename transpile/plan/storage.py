@@ -12,7 +12,7 @@ from ..scalar import Scalar
 from ..storage_layout import BucketCatalog
 from ..tables import Column
 from ..types import FluxType
-from .core import KeepsTables, PlanNode, Schema
+from .core import KeepsTables, PlanNode, Schema, absent_rule, marks_passed_through
 
 
 FIELD_TYPE_ORDER = (FluxType.FLOAT, FluxType.INT, FluxType.UINT, FluxType.STRING, FluxType.BOOL)
@@ -139,3 +139,14 @@ class To(KeepsTables, PlanNode):
     def schema(self) -> Schema:
         return self.input.schema
 
+
+
+@absent_rule(From)
+def _tags_may_be_absent(node: From) -> frozenset:
+    """Every tag column: InfluxDB stores no null tag, a series without tag X has no column X."""
+    return frozenset(node.tag_keys())
+
+
+@absent_rule(To)
+def _to_passes_marks(node: To) -> frozenset:
+    return marks_passed_through(node)
