@@ -82,6 +82,8 @@ def lower_column_labels(lw: Lowerer, node: r.ColumnLabels) -> Relation:
     presence = _label_presence(rel, node, keys)
     tables = rel.with_columns({k: rel.ref(k) for k in keys} | {"__one": sql.number(1)}
                               | {hidden: test for _, hidden, test in presence}, group_by_all=True)
+    if any(label not in keys for label, _, _ in presence):
+        _nonempty_having(tables)  # bool_or() over no rows still gives a row
     name = lw.ctes.add(node.step + "_tables", tables.to_select())
     rows = [exp.Tuple(expressions=[exp.Literal.string(label), sql.number(i)]) for i, label in enumerate(node.labels)]
     values = exp.Values(

@@ -12,7 +12,7 @@ from functools import cached_property
 from ..scalar import Scalar
 from ..tables import Column
 from ..types import FluxType
-from .core import SEQ, KeepsTables, OrderBy, PlanNode, Schema, Unary
+from .core import SEQ, KeepsTables, OrderBy, PlanNode, Schema, Unary, absent_rule, key_marks_kept, marks_passed_through
 
 # ---------------------------------------------------------------- nodes
 
@@ -315,3 +315,32 @@ class KeyValues(_OneInput):
     @property
     def order(self) -> OrderBy:  # type: ignore[override]
         return OrderBy()
+
+
+# ---------------------------------------------------------------- padding columns
+# (PlanNode.maybe_absent, see core.absent_rule). Nodes not listed keep the marks of the
+# key columns they keep (core.key_marks_kept): Pivot, ColumnLabels, Distinct, Mode, Covariance.
+# (pivot's new columns are not marked: the stream's column-key values name them all, and a
+# table whose rows lack one shows it as nulls, as before.)
+
+
+@absent_rule(PivotVariants)
+def _pivot_variants_marks(node: PivotVariants) -> frozenset:
+    labels = set(node.schema.labels)
+    return frozenset(m for p in node.pivots for m in p.maybe_absent if m in labels)
+
+
+@absent_rule(RowSelect)
+def _row_select_marks(node: RowSelect) -> frozenset:
+    return marks_passed_through(node)
+
+
+@absent_rule(Reduce)
+def _reduce_marks(node: Reduce) -> frozenset:
+    # A reducer field named like a key column overwrites it.
+    return key_marks_kept(node) - {label for label, _ in node.outputs}
+
+
+@absent_rule(Unpivot, KeyValues)
+def _rows_of_labels_marks(node: PlanNode) -> frozenset:
+    return key_marks_kept(node) - {"_field", "_key", "_value"}
