@@ -10,6 +10,7 @@ import builtins
 from ..analyze.objects import Record, RowValue, Stream
 from ..analyze.operators import describe
 from ..plan import Aggregate, Filter, Group, Range, Selector, Sort, Union, Window
+from ..plan.windows import PeriodWindow
 from ..scalar import Call, Col, Lit
 from ..types import FluxType
 from ..values import INF, Duration, Time, UInt
@@ -365,10 +366,24 @@ def window(
     zone, zone_offset = _window_location(ctx, location)
     # A fixed location offset shifts the wall clock: the same as shifting the windows back.
     offset = offset - zone_offset
+    if not inf and period != every:
+        return Stream(_period_window(ctx, node, every, period, offset, zone, bool(createEmpty), timeColumn, startColumn, stopColumn))
     return Stream(
         Window(node, every, period, _normal_offset(offset, every), bool(createEmpty), timeColumn, startColumn, stopColumn,
                location=zone, every_inf=inf)
     )
+
+
+def _period_window(ctx, node, every, period, offset, zone, create_empty, time_column, start_column, stop_column):
+    """window(period:) different from every: windows start every `every` and last `period`
+    (overlapping, or with gaps between them). Fixed durations in UTC only."""
+    if period.is_negative or period.is_zero:
+        raise ctx.unsupported("window(period:) must be positive", "period")
+    if not (every.is_fixed and period.is_fixed and offset.is_fixed):
+        raise ctx.unsupported("window(period:) different from every needs fixed durations (no mo/y units)", "period")
+    if zone != "UTC":
+        raise ctx.unsupported("window(period:) different from every is only supported in UTC", "location")
+    return PeriodWindow(node, every, period, _normal_offset(offset, every), create_empty, time_column, start_column, stop_column)
 
 
 def _window_location(ctx, location) -> tuple[str, Duration]:
