@@ -12,6 +12,10 @@ cannot be a row set, yet Flux keeps empty tables (an empty window still counts 0
 empty table is represented by one *placeholder* row whose `__seq` is NULL and whose
 non-key columns are NULL. Output drops placeholders.
 
+In Flux each table has its own columns; here a column some tables lack is in the schema
+and null in those tables. `PlanNode.maybe_absent` names such *padding* columns, and output
+drops them per table (runtime.execute.own_columns).
+
 This module owns node definitions and schema derivation. It knows nothing of SQL.
 """
 from __future__ import annotations
@@ -527,6 +531,9 @@ def marks_passed_through(node: PlanNode, removed: tuple[str, ...] = ()) -> froze
 
 @absent_rule(Filter, Sort, Group, Selector)
 def _keeps_columns(node: PlanNode) -> frozenset:
+    # Outside the key, "null on every row" stands for "absent": exact for a table group()
+    # merged from tables with and without the column, unless a later filter or selector keeps
+    # only rows from tables without it (Flux would then print the column empty).
     return marks_passed_through(node)
 
 
