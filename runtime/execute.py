@@ -11,6 +11,7 @@ import itertools
 import operator
 import re
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -304,15 +305,17 @@ def run_compiled(con, compiled) -> QueryResult:
         # A to() that is the result: its rows are what it wrote; read them back instead
         # of running the query again.
         read_back = bool(writes) and writes[-1][0] is result.node
-        for i, (to, select) in enumerate(writes):
-            keep = read_back and i == len(writes) - 1
-            out.rows_written += to_bucket.write(con, to, select.sql(dialect="duckdb", copy=False), keep_rows=keep)
+        with naming_failures(result):
+            for i, (to, select) in enumerate(writes):
+                keep = read_back and i == len(writes) - 1
+                out.rows_written += to_bucket.write(con, to, select.sql(dialect="duckdb", copy=False), keep_rows=keep)
         tables = merged.setdefault(result.name, {})
         if not any(name == result.name for name, _ in out.results):
             out.results.append((result.name, []))
         try:
             written = (to_bucket.ROWS, {p.alias_or_name for p in writes[-1][1].expressions}) if read_back else None
-            found = run_result(con, result, written)
+            with naming_failures(result):
+                found = run_result(con, result, written)
         finally:
             if read_back:
                 to_bucket.drop_rows(con)
@@ -328,6 +331,19 @@ def run_compiled(con, compiled) -> QueryResult:
             tables[key] = table
     out.results = [(name, list(merged[name].values())) for name, _ in out.results]
     return out
+
+
+@contextmanager
+def naming_failures(result):
+    """Let a DuckDB error raised by `result`'s statements carry the result's name (as
+    `error.flux_result`), so the CLI can point at the yield that failed (runtime/cli/runtime_errors.py)."""
+    import duckdb
+
+    try:
+        yield
+    except duckdb.Error as error:
+        error.flux_result = result.name
+        raise
 
 
 @dataclass(frozen=True)

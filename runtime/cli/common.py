@@ -13,8 +13,9 @@ def read_source(path: str) -> tuple[str, str]:
     """(text, display name) of a script given as a path or `-` for standard input."""
     try:
         return load_source(path)
-    except FluxError as error:
-        fail(error.format(path if path != "-" else "<stdin>"))
+    except FluxError as error:  # FILE[:LINE:COL]: message, as for any error in the script
+        report(error, "<stdin>" if path == "-" else path)
+        raise typer.Exit(1)
 
 
 def load_source(path: str) -> tuple[str, str]:
@@ -39,6 +40,30 @@ def load_source(path: str) -> tuple[str, str]:
         column = len(before[before.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
         span = Span(line, column, line, column + 1)
         raise FluxError(f"not a UTF-8 text file (byte 0x{data[exc.start]:02x})", span) from None
+
+
+# A DuckDB database file starts with an 8-byte checksum, then these magic bytes.
+DUCKDB_MAGIC = b"DUCK"
+
+
+def check_database_file(path: str | None) -> None:
+    """Exit with one line when `path` exists but is not a DuckDB database file. DuckDB would
+    attach an existing CSV, JSON or Parquet file as an empty in-memory database, so a write
+    would report success and keep nothing. A missing file is fine: it is created."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        fail(f"{path}: cannot open database: it is a directory")
+    try:
+        with open(target, "rb") as stream:
+            header = stream.read(12)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    if header[8:12] != DUCKDB_MAGIC:
+        fail(f"{path}: cannot open database: not a DuckDB database file" + (" (it is empty)" if not header else ""))
 
 
 def fail(message: str, code: int = 1) -> "typer.Exit":

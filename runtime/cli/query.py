@@ -6,9 +6,15 @@ from typing import Optional
 
 import typer
 
-from .common import fail, read_source, report
+from .common import check_database_file, fail, read_source, report
 
 FORMATS = ("csv", "table", "json")
+
+# Flux's own message for a script without a result (an empty script, only assignments).
+NO_RESULTS = (
+    "this Flux script returns no streaming data; add a yield() or end a statement "
+    "with a stream instead of assigning it"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +40,10 @@ def _compile(source: str, name: str, now: int, catalog=None):
     from transpile.errors import FluxError
 
     try:
-        return transpile.compile(source, now=now, filename=name, catalog=catalog)
+        compiled = transpile.compile(source, now=now, filename=name, catalog=catalog)
+        if not compiled.results:
+            raise FluxError(NO_RESULTS)
+        return compiled
     except FluxError as error:
         report(error, name, source)
         raise typer.Exit(1)
@@ -79,6 +88,8 @@ def query_cmd(
     from runtime.execute import run_query
     from transpile.errors import FluxError
 
+    from .runtime_errors import runtime_error
+
     con = _open(db)
     try:
         result = run_query(con, source, now_ns, name)
@@ -86,11 +97,15 @@ def query_cmd(
         report(error, name, source)
         raise typer.Exit(1)
     except duckdb.Error as exc:
-        fail(f"{name}: the generated SQL failed: {str(exc).splitlines()[0]}")
+        report(runtime_error(exc, source, name), name, source)
+        raise typer.Exit(1)
     except RecursionError:
         fail(f"{name}: the script nests too deeply to compile")
     finally:
         con.close()
+    if not result.results:
+        report(FluxError(NO_RESULTS), name)
+        raise typer.Exit(1)
     result.write(sys.stdout, format)
 
 
@@ -99,6 +114,7 @@ def _open(db: Optional[str]):
     from runtime import storage
     from runtime.locking import lock_error_message
 
+    check_database_file(db)
     try:
         return storage.open_connection(db)
     except Exception as exc:  # duckdb raises several kinds for a busy or bad file

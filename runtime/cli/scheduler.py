@@ -16,8 +16,8 @@ import typer
 
 from transpile.timefmt import format_rfc3339
 
-from .common import fail
-from .task import _print_event, now_from, stop_on_signals
+from .common import check_database_file, fail
+from .task import _print_event, check_seconds, now_from, stop_on_signals
 
 
 def register(app: typer.Typer) -> None:
@@ -41,8 +41,12 @@ def scheduler(
 
     if not os.path.exists(db):
         fail(f"{db}: no such database file")
+    check_database_file(db)
     if workers < 1:
         fail("--workers must be at least 1")
+    check_seconds(retry_delay, "--retry-delay")
+    check_seconds(max_retry_delay, "--max-retry-delay")
+    check_seconds(poll, "--poll", positive=True)
     start = now_from(now)
     if once:
         clock = lambda: start  # noqa: E731 - a fixed clock

@@ -18,7 +18,7 @@ import typer
 from transpile.errors import FluxError
 from transpile.timefmt import format_rfc3339, parse_rfc3339
 
-from .common import fail, read_source, report
+from .common import check_database_file, fail, read_source, report
 
 task_app = typer.Typer(
     help="Manage and run Flux tasks stored in a DuckDB file (see docs/tasks.md).",
@@ -61,6 +61,7 @@ def open_db(path: str, *, write: bool, create: bool = False) -> Iterator:
 
     if not create and not os.path.exists(path):
         fail(f"{path}: no such database file")
+    check_database_file(path)
     try:
         con = open_database(path, read_only=not write)
     except DatabaseLocked as locked:
@@ -100,9 +101,21 @@ def _catch_up(value: Optional[str]):
         fail(f"--catch-up: {value!r} is not one of all, latest, skip")
 
 
+def check_seconds(value: float, option: str, *, positive: bool = False) -> float:
+    """A finite number of seconds (> 0 with `positive`, else >= 0), or one line and exit."""
+    import math
+
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        fail(f"{option} must be a {'positive' if positive else 'non-negative'} number of seconds, got {value}")
+    return value
+
+
 def _context(retry_delay: float, max_retry_delay: float, on_event=None):
     from runtime.tasks.executor import default_executor
     from runtime.tasks.runner import RetryPolicy, RunContext
+
+    check_seconds(retry_delay, "--retry-delay")
+    check_seconds(max_retry_delay, "--max-retry-delay")
 
     context = RunContext(executor=default_executor(), retry=RetryPolicy(base_delay=retry_delay, max_delay=max_retry_delay))
     if on_event is not None:
@@ -143,6 +156,8 @@ def _first_line(text: Optional[str]) -> str:
 
 def _print_event(event) -> None:
     """One line per run event (also used by the scheduler)."""
+    from .runtime_errors import clean_text
+
     request = event.request
     head = f"{request.task.name}: run {event.run_id} scheduled for {format_rfc3339(request.scheduled_for)}"
     attempts = f"attempt {event.attempt} of {request.max_attempts}"
@@ -151,7 +166,7 @@ def _print_event(event) -> None:
     elif event.kind == "succeeded":
         line = f"{head}: success, {event.rows_written} rows written in {event.seconds:.3f} s"
     elif event.kind == "failed":
-        line = f"{head}: failed ({attempts}): {_first_line(event.error)}"
+        line = f"{head}: failed ({attempts}): {clean_text(_first_line(event.error))}"
     elif event.kind == "retrying":
         line = f"{head}: retrying in {event.seconds:g} s ({attempts})"
     else:
@@ -354,6 +369,8 @@ def runs(
 
     if status is not None and status not in store.RUN_STATUSES:
         fail(f"--status: {status!r} is not one of {', '.join(store.RUN_STATUSES)}")
+    if limit < 0:
+        fail("--limit must be 0 or more")
     with open_db(db, write=False) as con, task_errors():
         task = lifecycle.require_task(con, name)
         records = store.list_runs(con, task.id, limit=limit, status=status)

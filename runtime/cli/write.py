@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from .common import fail
+from .common import check_database_file, fail
 
 MAX_PRINTED_ERRORS = 20
 
@@ -52,6 +52,7 @@ def write(
             size = os.fstat(stream.fileno()).st_size if Path(source).is_file() else None
         except OSError as exc:
             fail(f"{source}: {exc.strerror or exc}")
+    check_database_file(db)
     try:
         database = Database(db)
     except Exception as exc:  # duckdb.IOException and friends: one line, no traceback
