@@ -176,6 +176,7 @@ def test_fields_of_two_measurements_with_other_tags(tmp_path):
             row = table.rows[0]
             key = (row[table.index("_measurement")], row[table.index("_field")])
             found[key] = sorted((r[table.index("_time")], r[table.index("_value")]) for r in table.rows)
-            tags = {c: row[table.index(c)] for c in ("host", "region")}
-            assert tags == ({"host": "a", "region": None} if key[0] == "m" else {"host": None, "region": "eu"})
+            # Each table has the tags of its own series only (Flux has no null tag columns).
+            tags = {c: row[table.index(c)] for c in ("host", "region") if c in table.labels}
+            assert tags == ({"host": "a"} if key[0] == "m" else {"region": "eu"})
     assert found == expected

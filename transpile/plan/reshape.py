@@ -319,9 +319,15 @@ class KeyValues(_OneInput):
 
 # ---------------------------------------------------------------- padding columns
 # (PlanNode.maybe_absent, see core.absent_rule). Nodes not listed keep the marks of the
-# key columns they keep (core.key_marks_kept): Pivot, ColumnLabels, Distinct, Mode, Covariance.
-# (pivot's new columns are not marked: the stream's column-key values name them all, and a
-# table whose rows lack one shows it as nulls, as before.)
+# key columns they keep (core.key_marks_kept): ColumnLabels, Distinct, Mode, Covariance.
+
+
+@absent_rule(Pivot)
+def _pivot_marks(node: Pivot) -> frozenset:
+    """pivot() gives a table a column for each column-key value of that table's rows only
+    (https://docs.influxdata.com/flux/v0/stdlib/universe/pivot/): the new columns are
+    named by the values of the whole stream, so each may be absent from some tables."""
+    return key_marks_kept(node) | {label for label, _ in node.new_columns}
 
 
 @absent_rule(PivotVariants)
