@@ -196,3 +196,10 @@ def test_highest_average():
     """https://docs.influxdata.com/flux/v0/stdlib/universe/highestaverage/ : one ungrouped row."""
     got = tables('import "sampledata"\nsampledata.int() |> highestAverage(n: 1, groupColumns: ["tag"])', "tag", "_value")
     assert got == [[("t2", pytest.approx(8.833333333333334))]]
+
+
+def test_mode_of_values_all_different_is_null():
+    """https://docs.influxdata.com/flux/v0/stdlib/universe/mode/: t1's six values are all
+    different (no mode: null), t2's 19 occurs twice."""
+    got = by_tag('import "sampledata"\nsampledata.int() |> mode()', "_value")
+    assert got == {"t1": [(None,)], "t2": [(19,)]}

@@ -167,8 +167,16 @@ def lower_mode(lw: Lowerer, node: r.Mode) -> Relation:
     counted.where.append(is_real(rel))
     name = lw.ctes.add(node.step, counted.to_select())
     out = Relation(source=exp.Table(this=sql.ident(name)), columns={c: sql.col(c) for c in list(node.schema.labels) + [SEQ]})
-    best = sql.over(sql.func("max", sql.col("__n")), [sql.col(k) for k in node.schema.key])
-    out.qualify.append(exp.EQ(this=sql.col("__n"), expression=best))
+    key = [sql.col(k) for k in node.schema.key]
+    best = sql.over(sql.func("max", sql.col("__n")), key)
+    # Every value once is no mode: one row with a null value (the docs' example: six
+    # different values give `null`).
+    repeated = exp.GT(this=sql.col("__n"), expression=sql.number(1))
+    out.columns[node.column] = exp.Case(ifs=[exp.If(this=repeated, true=sql.col(node.column))])
+    first = exp.EQ(this=sql.over(exp.RowNumber(), key, [sql.ordered(sql.col(SEQ))]), expression=sql.number(1))
+    out.qualify.append(exp.and_(exp.EQ(this=sql.col("__n"), expression=best),
+                                exp.Paren(this=exp.or_(repeated.copy(), first))))
+    out.has_window = True
     return out
 
 
