@@ -65,6 +65,11 @@ SCRIPTS = {
                          'array.from(rows: [{_time: 2024-01-01T00:00:00Z, _measurement: "m", _field: "f", _value: 1}])\n'
                          '  |> to(bucket: "b") |> yield(name: "written")\n'
                          'array.from(rows: [{_value: 1}]) |> map(fn: (r) => ({r with _value: r._value / 0})) |> yield(name: "fails")\n',
+    "yield_int_name.flux": 'import "array"\narray.from(rows: [{a: 1}]) |> yield(name: 1)\n',
+    "set_int_value.flux": 'import "array"\narray.from(rows: [{a: 1}]) |> set(key: "x", value: 1)\n',
+    "limit_string.flux": 'import "array"\narray.from(rows: [{a: 1}]) |> limit(n: "3")\n',
+    "limit_negative.flux": 'import "array"\narray.from(rows: [{a: 1}]) |> tail(n: 1, offset: -1)\n',
+    "filter_float.flux": 'import "array"\narray.from(rows: [{_value: 1.5}]) |> filter(fn: (r) => r._value)\n',
     "empty.flux": "",
     "only_assignments.flux": "x = 1\ny = x + 1\n",
     "task_ok.flux": 'option task = {name: "t", every: 1h}\nfrom(bucket: "b") |> range(start: -task.every)\n',
@@ -133,6 +138,11 @@ CASES = [
     ("query-string-for-duration", ["query", "string_for_duration.flux", *NOW], "pos", "every"),
     ("query-record-for-array", ["query", "record_for_array.flux", *NOW], "pos", "rows"),
     ("query-wrong-pipe", ["query", "wrong_pipe.flux", *NOW], "pos", "stream"),
+    ("query-yield-int-name", ["query", "yield_int_name.flux", *NOW], "pos", "name must be a string, got int"),
+    ("query-set-int-value", ["query", "set_int_value.flux", *NOW], "pos", "value must be a string, got int"),
+    ("query-limit-string", ["query", "limit_string.flux", *NOW], "pos", "n must be an int, got string"),
+    ("query-limit-negative", ["query", "limit_negative.flux", *NOW], "pos", "offset must not be negative"),
+    ("query-filter-float", ["query", "filter_float.flux", *NOW], "pos", "fn must return a bool, got float"),
     ("query-no-pipe", ["query", "no_pipe.flux", *NOW], "pos", "piped"),
     ("query-yield-alone", ["query", "yield_alone.flux", *NOW], "pos", "piped"),
     ("query-yield-twice", ["query", "yield_twice.flux", *NOW], "pos", "twice"),

@@ -453,6 +453,10 @@ class Evaluator:
                 raise FluxSemanticError(f"{fn.name}() has no parameter {key!r}", located.span or span)
             kwargs[key] = located.value
             spans[key] = located.span
+            wanted = fn.types.get(key)
+            if wanted is not None and (type(located.value) not in wanted):
+                raise FluxSemanticError(f"{fn.name}: {key} must be {_TYPE_NAMES[wanted]}, got {operators.describe(located.value)}",
+                                        located.span or span)
         if fn.pipe_param is not None:
             if pipe is not None:
                 kwargs[fn.pipe_param] = pipe.value
@@ -529,6 +533,9 @@ class Evaluator:
         if isinstance(fn, Builtin):
             return self.call_builtin(fn, {"r": Located(record, span)}, span, None)
         raise FluxSemanticError(f"expected a function, got {operators.describe(fn)}", span)
+
+
+_TYPE_NAMES = {(str,): "a string", (int,): "an int", (bool,): "a bool", (float,): "a float"}
 
 
 def _py_name(impl, name: str) -> str:

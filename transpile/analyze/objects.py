@@ -72,6 +72,7 @@ class Builtin:
     pipe_param: str | None
     required: frozenset[str]
     defaults: dict = field(default_factory=dict, compare=False, hash=False)
+    types: dict = field(default_factory=dict, compare=False, hash=False)  # param -> Python types it takes
 
     def __hash__(self) -> int:
         return hash(self.name)

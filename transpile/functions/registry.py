@@ -26,12 +26,18 @@ def package(path: str) -> dict:
     return PACKAGES.setdefault(path, {})
 
 
+# Python annotations of a parameter that the evaluator checks before the call (Flux has no
+# implicit conversions: `limit(n: "3")` and `yield(name: 1)` are type errors).
+CHECKED_TYPES = {"str": (str,), "int": (int,), "bool": (bool,), "float": (float,)}
+
+
 def flux_function(pkg: str, name: str | None = None, pipe: str | None = "tables",
                   partial: str | None = None, unsupported: str | None = None):
     """Register `fn(ctx, **args)` as Flux function `pkg.name`.
 
-    `partial` says what is missing from an implementation that works for common use;
-    `unsupported` marks a function that only explains why it cannot be translated.
+    A parameter annotated `str`, `int`, `bool` or `float` takes only a constant of that
+    Flux type. `partial` says what is missing from an implementation that works for common
+    use; `unsupported` marks a function that only explains why it cannot be translated.
     Both show in the coverage table (`flux2sql functions`).
     """
 
@@ -44,7 +50,8 @@ def flux_function(pkg: str, name: str | None = None, pipe: str | None = "tables"
         defaults = {p.name.rstrip("_"): p.default for p in params if p.default is not REQUIRED}
         required = frozenset(n for n, p in zip(names, params) if p.default is REQUIRED and n != pipe_param)
         qualified = flux_name if pkg == "universe" else f"{pkg}.{flux_name}"
-        package(pkg)[flux_name] = Builtin(qualified, fn, names, pipe_param, required, defaults)
+        types = {n: CHECKED_TYPES[p.annotation] for n, p in zip(names, params) if p.annotation in CHECKED_TYPES}
+        package(pkg)[flux_name] = Builtin(qualified, fn, names, pipe_param, required, defaults, types)
         if partial or unsupported:
             LIMITS[qualified] = ("partial", partial) if partial else ("unsupported", unsupported)
         return fn

@@ -61,7 +61,7 @@ def now(ctx):
 
 
 @flux_function("universe", name="yield")
-def yield_(ctx, tables, name="_result"):
+def yield_(ctx, tables, name: str = "_result"):
     """yield(name): deliver the stream as a named result; it passes through."""
     node = stream_of(ctx, tables)
     ctx.evaluator.add_result(name, node, ctx.span)
@@ -90,10 +90,11 @@ def filter(ctx, tables, fn, onEmpty="drop"):
     result = apply_row_fn(ctx, fn, node)
     if isinstance(result, bool) or result is None:
         predicate = Lit(bool(result), FluxType.BOOL)
-    elif isinstance(result, RowValue):
+    elif isinstance(result, RowValue) and result.scalar.type in (FluxType.BOOL, None):
         predicate = result.scalar
     else:
-        raise ctx.error(f"fn must return a bool, got {describe(result)}", "fn")
+        what = result.scalar.type.value if isinstance(result, RowValue) else describe(result)
+        raise ctx.error(f"fn must return a bool, got {what}", "fn")
     return Stream(merge_filter_into_scan(Filter(node, predicate, onEmpty == "keep")))
 
 
@@ -175,7 +176,7 @@ def duplicate(ctx, tables, column, as_):
 
 
 @flux_function("universe")
-def set(ctx, tables, key, value):
+def set(ctx, tables, key: str, value: str):
     """set(key, value): set a string column to a constant on every row."""
     node = stream_of(ctx, tables)
     cols = [(c.label, Col(c.label, c.type)) for c in node.schema.columns if c.label != key]
@@ -323,15 +324,22 @@ def max(ctx, tables, column="_value"):
 
 
 @flux_function("universe")
-def limit(ctx, tables, n, offset=0):
-    node = stream_of(ctx, tables)
-    return Stream(Selector(node, "limit", "_value", (("n", n), ("offset", offset)), flux_name="limit"))
+def limit(ctx, tables, n: int, offset: int = 0):
+    return _first_rows(ctx, tables, "limit", n, offset)
 
 
 @flux_function("universe")
-def tail(ctx, tables, n, offset=0):
+def tail(ctx, tables, n: int, offset: int = 0):
+    return _first_rows(ctx, tables, "tail", n, offset)
+
+
+def _first_rows(ctx, tables, function: str, n: int, offset: int) -> Stream:
+    """limit()/tail(): n rows of each table after skipping offset, from its start or end."""
     node = stream_of(ctx, tables)
-    return Stream(Selector(node, "tail", "_value", (("n", n), ("offset", offset)), flux_name="tail"))
+    for name, value in (("n", n), ("offset", offset)):
+        if value < 0:
+            raise ctx.error(f"{name} must not be negative, got {value}", name)
+    return Stream(Selector(node, function, "_value", (("n", n), ("offset", offset)), flux_name=function))
 
 
 # ---------------------------------------------------------------- windows
