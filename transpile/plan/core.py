@@ -413,12 +413,16 @@ class Window(Unary, PlanNode):
 
     @cached_property
     def schema(self) -> Schema:
-        s = self.input.schema
-        bounds = (Column(self.start_column, FluxType.TIME), Column(self.stop_column, FluxType.TIME))
-        names = (self.start_column, self.stop_column)
-        rest = tuple(c for c in s.columns if c.label not in names)
-        key = tuple(k for k in s.key if k not in names) + names
-        return Schema(bounds + rest, key)
+        return windowed_schema(self.input.schema, self.start_column, self.stop_column)
+
+
+def windowed_schema(s: Schema, start_column: str, stop_column: str) -> Schema:
+    """The schema of a window() of `s`: the window bounds first and last in the key."""
+    bounds = (Column(start_column, FluxType.TIME), Column(stop_column, FluxType.TIME))
+    names = (start_column, stop_column)
+    rest = tuple(c for c in s.columns if c.label not in names)
+    key = tuple(k for k in s.key if k not in names) + names
+    return Schema(bounds + rest, key)
 
 
 @dataclass(frozen=True)

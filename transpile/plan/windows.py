@@ -13,10 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from ..types import FluxType
 from ..values import Duration
-from ..tables import Column
-from .core import SEQ, OrderBy, PlanNode, Schema, Unary
+from .core import SEQ, OrderBy, PlanNode, Schema, Unary, windowed_schema
 
 RAW_START = "__window_raw"  # hidden column: a row's window start (ns), before the cut at the range bounds
 
@@ -62,9 +60,4 @@ class PeriodWindow(Unary, PlanNode):
 
     @cached_property
     def schema(self) -> Schema:
-        s = self.input.schema
-        bounds = (Column(self.start_column, FluxType.TIME), Column(self.stop_column, FluxType.TIME))
-        names = (self.start_column, self.stop_column)
-        rest = tuple(c for c in s.columns if c.label not in names)
-        key = tuple(k for k in s.key if k not in names) + names
-        return Schema(bounds + rest, key)
+        return windowed_schema(self.input.schema, self.start_column, self.stop_column)
