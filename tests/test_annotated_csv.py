@@ -238,6 +238,8 @@ def test_line_numbers_count_blank_lines_and_multiline_cells():
         ("#datatype,string,long,nope\n#group,false,false,false\n#default,_result,,\n,result,table,x\n", 1, "nope"),
         (",result,table,x\n,,0,1\n", 1, "raw"),
         ("#datatype,string,long,long\n#group,false,false,false\n", 1, "header"),
+        # Without its `table` cell the first data column would be read as the table number.
+        ("#datatype,string,long\n#group,false,false\n#default,,\n,result,_value\n,,abc\n", 4, "annotation, result, table"),
         ("#datatype,string,long,long\n#group,false,false\n", 2, "cells"),
         ("#datatype,string,long,long\n#default,_result,,x\n,result,table,v\n", 2, "in column v"),
         ("#datatype,string,long,long,long\n#group,false,false,false,false\n#default,_result,,,\n"

@@ -275,9 +275,11 @@ class _Decoder:
                 raise self.error(line, f"header has {width} cells but {name} on line {annotation_line} has {len(cells)}")
         if width > 1 and header[1] == "error":
             raise self._serialized_error(line, rows_iter)
-        if width < _FIRST_DATA_CELL:
-            # A table may have no columns at all (Flux writes `,result,table`).
-            raise self.error(line, "header row needs at least the three cells annotation, result, table")
+        if width < _FIRST_DATA_CELL or header[1:_FIRST_DATA_CELL] != ["result", "table"]:
+            # A table may have no columns at all (Flux writes `,result,table`); without
+            # `table` the first data column would be read as the table number.
+            raise self.error(line, "header row must begin with the cells annotation, result, table "
+                                   f"(found {','.join(header[:_FIRST_DATA_CELL])!r})")
         labels = header[_FIRST_DATA_CELL:]
         seen: set[str] = set()
         for label in labels:
