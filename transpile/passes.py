@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from .plan import Filter, PlanNode, Range
-from .plan.storage import From
+from .plan import Filter, Group, PlanNode, Project, Range, Sort
+from .plan.reshape import ColumnLabels, Distinct
+from .plan.storage import From, SeriesKeys, SeriesValues
+from .types import FluxType
 from .scalar import Call, Col, Lit, Scalar, columns_used
 
 
@@ -95,7 +97,50 @@ def equality_set(expr: Scalar) -> tuple[str, frozenset] | None:
     return None
 
 
-PASSES = (merge_range_into_scan, merge_filter_into_scan)
+def read_schema_from_tables(node: PlanNode) -> PlanNode:
+    """The schema functions' pipelines (functions/influxdb_schema.py) over a bucket scan
+    read the measurement tables directly:
+
+    - `keep(columns: [c]) |> group() |> distinct(column: c) |> sort()` of a tag,
+      `_measurement` or `_field` becomes `SeriesValues`: a tag's distinct values read
+      once per measurement table (a row exists only where some field has a value, so
+      without a condition on `_field` no field column is read); a measurement or a field
+      is present when one row of it matches (reading stops at the first).
+    - `keys() |> keep(columns: ["_value"]) |> distinct() |> sort()` becomes `SeriesKeys`.
+
+    The catalog only prunes (a measurement without the tag has no value for it): what is
+    listed still depends on the rows in range that match the predicate. Only a scan with a
+    range and no condition left above it (on `_value`, ...) is rewritten; the `sort()`
+    is required because the values come sorted, where distinct() alone keeps the order of
+    first appearance.
+    """
+    if not (isinstance(node, Sort) and node.columns == ("_value",) and not node.desc
+            and isinstance(node.input, Distinct)):
+        return node
+    distinct, below = node.input, node.input.input
+    column = distinct.column
+    if isinstance(below, Group) and below.key == () and isinstance(below.input, Project):
+        scan = below.input.input
+        if (isinstance(scan, From) and scan.start is not None and _keeps_only(below.input, column)
+                and column in ("_measurement", "_field", *scan.tag_keys())):
+            return SeriesValues(scan, column)
+    if (column == "_value" and isinstance(below, Project) and _keeps_only(below, "_value")
+            and below.key == () and isinstance(below.input, ColumnLabels) and below.input.column == "_value"):
+        scan = below.input.input
+        if isinstance(scan, From) and scan.start is not None and below.input.labels == scan.schema.key:
+            return SeriesKeys(scan)
+    return node
+
+
+def _keeps_only(project: Project, column: str) -> bool:
+    """`project` is keep(columns: [column]) of a string column."""
+    if len(project.columns) != 1:
+        return False
+    label, value = project.columns[0]
+    return label == column and isinstance(value, Col) and value.name == column and project.types == (FluxType.STRING,)
+
+
+PASSES = (merge_range_into_scan, merge_filter_into_scan, read_schema_from_tables)
 
 
 def optimize(node: PlanNode) -> PlanNode:

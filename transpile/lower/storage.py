@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from ..plan.storage import From, To
+from ..plan.storage import From, SeriesKeys, SeriesValues, To
 from ..scalar import columns_used
 from ..types import FluxType
 from . import sql
@@ -147,6 +147,110 @@ def _scan_column(node: From, layout, field, label: str, pinned: dict | None = No
         return exp.Literal.string(layout.measurement)
     tag = layout.tag(label)
     return sql.col(tag.column) if tag is not None else sql.null(FluxType.STRING)
+
+
+# The schema functions (plan/storage.py SeriesValues, SeriesKeys): each answer is a UNION of
+# small SELECTs, one per measurement table (tag values) or per thing that may be present
+# (a measurement, a field, a tag key), each reading up to its first matching row.
+
+@lowers(SeriesValues)
+def lower_series_values(lw: Lowerer, node: SeriesValues) -> Relation:
+    scan, column = node.scan, node.column
+    branches = []
+    for layout, fields in _read_by_measurement(scan):
+        if column == "_measurement":
+            branches.append(_if_any_row(layout, _row_conditions(scan, layout, fields), layout.measurement))
+        elif column == "_field":
+            for f in fields:
+                branches.append(_if_any_row(layout, _row_conditions(scan, layout, [f]), f.key))
+        elif layout.tag(column) is not None:
+            tag = sql.col(layout.tag(column).column)
+            where = _row_conditions(scan, layout, fields) + [exp.Not(this=exp.Is(this=tag.copy(), expression=exp.Null()))]
+            branches.append(_table_select(layout, [sql.alias(tag, "v")], where).distinct())
+    return _sorted_values(lw, node.step, branches)
+
+
+@lowers(SeriesKeys)
+def lower_series_keys(lw: Lowerer, node: SeriesKeys) -> Relation:
+    scan = node.scan
+    branches = []
+    for layout, fields in _read_by_measurement(scan):
+        where = _row_conditions(scan, layout, fields)
+        # Every series has these in its key (https://docs.influxdata.com/flux/v0/stdlib/universe/keys/).
+        branches.append(_if_any_row(layout, where, "_field", "_measurement", "_start", "_stop"))
+        for tag in layout.tags:
+            present = exp.Not(this=exp.Is(this=sql.col(tag.column), expression=exp.Null()))
+            branches.append(_if_any_row(layout, [w.copy() for w in where] + [present], tag.key))
+    return _sorted_values(lw, node.step, branches)
+
+
+def _read_by_measurement(scan: From) -> list:
+    """(measurement layout, its fields the scan reads, of every type), by measurement."""
+    out: dict = {}
+    for layout, f in scan.selected():
+        out.setdefault(layout.measurement, (layout, []))[1].append(f)
+    return [out[name] for name in sorted(out)]
+
+
+def _row_conditions(scan: From, layout, fields: list) -> list:
+    """WHERE terms for the rows of `layout` holding a point of one of `fields` in the
+    scan's range that matches its predicate."""
+    where = [exp.GTE(this=sql.col("_time"), expression=sql.time_literal(scan.start)),
+             exp.LT(this=sql.col("_time"), expression=sql.time_literal(scan.stop))]
+    predicate = None if _always_true(scan.predicate) else scan.predicate
+    present = lambda f: exp.Not(this=exp.Is(this=sql.col(f.column), expression=exp.Null()))
+    if predicate is not None and "_field" in columns_used(predicate):
+        # The condition differs per field: some field present with its condition true.
+        where.append(_any([exp.Paren(this=exp.And(
+            this=present(f), expression=lower_scalar(predicate, lambda c, f=f: _scan_column(scan, layout, f, c))))
+            for f in fields]))
+        return where
+    if predicate is not None:
+        where.append(lower_scalar(predicate, lambda c: _scan_column(scan, layout, None, c)))
+    if {f.key for f in fields} != {f.key for f in layout.fields}:
+        where.append(_any([present(f) for f in fields]))
+    # else: every field of the table counts, and a stored row holds at least one value.
+    return where
+
+
+def _always_true(predicate) -> bool:
+    from ..passes import conjuncts
+    from ..scalar import Lit
+
+    return predicate is None or all(isinstance(t, Lit) and t.value is True for t in conjuncts(predicate))
+
+
+def _table_select(layout, columns: list, where: list) -> exp.Select:
+    source = exp.Table(this=sql.ident(layout.table), db=sql.ident(layout.schema))
+    return exp.select(*columns, copy=False).from_(source, copy=False).where(sql.and_all(where), copy=False)
+
+
+def _if_any_row(layout, where: list, *values: str) -> exp.Select:
+    """`values` (one row each) when some row of the table meets `where`; the scan stops at
+    the first such row."""
+    found = _table_select(layout, [exp.Literal.number(1)], where).limit(1, copy=False)
+    labels = [exp.Literal.string(v) for v in values]
+    value = labels[0] if len(labels) == 1 else sql.func("unnest", exp.Array(expressions=labels))
+    return exp.select(sql.alias(value, "v"), copy=False).from_(found.subquery("found", copy=False), copy=False)
+
+
+def _sorted_values(lw: Lowerer, step: str, branches: list) -> Relation:
+    """The branches' distinct values `v`, sorted ascending, as the column `_value`."""
+    if not branches:
+        empty = Relation(source=exp.Values(expressions=[exp.Tuple(expressions=[exp.Null()])],
+                                           alias=exp.TableAlias(this=sql.ident("nothing"))),
+                         columns={"_value": sql.null(FluxType.STRING), SEQ: sql.null(FluxType.INT)})
+        empty.where.append(exp.false())
+        return empty
+    union = branches[0]
+    for b in branches[1:]:
+        union = exp.Union(this=union, expression=b, distinct=True)
+    if len(branches) == 1:
+        union = union.distinct()
+    name = lw.ctes.add(step, union)
+    value = sql.col("v")
+    seq = sql.over(sql.func("row_number"), [], [sql.ordered(value.copy())])
+    return Relation(source=exp.Table(this=sql.ident(name)), columns={"_value": value, SEQ: seq}, has_window=True)
 
 
 @lowers(To)

@@ -150,3 +150,48 @@ def _tags_may_be_absent(node: From) -> frozenset:
 @absent_rule(To)
 def _to_passes_marks(node: To) -> frozenset:
     return marks_passed_through(node)
+
+
+@dataclass(frozen=True)
+class SeriesValues(PlanNode):
+    """The distinct values of one column of the series a scan reads, sorted, as one table
+    with the string column `_value`: `from() |> range() |> filter() |> keep(columns: [c])
+    |> group() |> distinct(column: c) |> sort()` (schema.tagValues, fieldKeys,
+    measurements: https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/schema/).
+
+    `column` is a tag key, `_measurement` or `_field`. Unlike the scan it replaces, it
+    reads the fields of every type at once (one compilation, one table). A series without
+    the tag has no value for it (Flux's tables lack the column), so it contributes none.
+    """
+
+    scan: From
+    column: str
+    flux_name: str = "distinct"
+
+    @property
+    def schema(self) -> Schema:
+        return Schema((Column("_value", FluxType.STRING),), ())
+
+    @property
+    def bounds(self):
+        return self.scan.bounds
+
+
+@dataclass(frozen=True)
+class SeriesKeys(PlanNode):
+    """The group key labels of the series a scan reads, each once, sorted, as one table with
+    the string column `_value`: `from() |> range() |> filter() |> keys() |> keep(columns:
+    ["_value"]) |> distinct() |> sort()` (schema.tagKeys). A series' key is `_start`,
+    `_stop`, `_measurement`, `_field` and the tags it has; no series, no labels.
+    """
+
+    scan: From
+    flux_name: str = "keys"
+
+    @property
+    def schema(self) -> Schema:
+        return Schema((Column("_value", FluxType.STRING),), ())
+
+    @property
+    def bounds(self):
+        return self.scan.bounds
