@@ -121,6 +121,8 @@ def read_schema_from_tables(node: PlanNode) -> PlanNode:
     column = distinct.column
     if isinstance(below, Group) and below.key == () and isinstance(below.input, Project):
         scan = below.input.input
+        while isinstance(scan, Project) and _selects(scan, column):
+            scan = scan.input  # a keep() or drop() before: the column passes as it is
         if (isinstance(scan, From) and scan.start is not None and _keeps_only(below.input, column)
                 and column in ("_measurement", "_field", *scan.tag_keys())):
             return SeriesValues(scan, column)
@@ -130,6 +132,12 @@ def read_schema_from_tables(node: PlanNode) -> PlanNode:
         if isinstance(scan, From) and scan.start is not None and below.input.labels == scan.schema.key:
             return SeriesKeys(scan)
     return node
+
+
+def _selects(project: Project, column: str) -> bool:
+    """`project` only selects columns (keep, drop), `column` among them."""
+    return (all(isinstance(v, Col) and v.name == label for label, v in project.columns)
+            and any(label == column for label, _ in project.columns))
 
 
 def _keeps_only(project: Project, column: str) -> bool:

@@ -8,29 +8,42 @@ bucket over [start, stop) filtered by the predicate, reduced to one table with o
 column `_value`. The values end sorted ascending, the order InfluxDB's storage returns
 them in (its planner reads them from the index). The plan pass
 `passes.read_schema_from_tables` makes the values read each measurement table once.
-Must not: compute anything in Python.
+The public functions are Python entry points that check the bucket where the user's call
+is (one-line error with its position, as from() gives) and then run the Flux definition
+(`_tagValues`, ...) with the arguments given, so the Flux defaults apply.
+Must not: compute the values in Python.
 """
 from __future__ import annotations
 
+from ..analyze.objects import Stream
+from ..plan import Literal
+from ..tables import Column, Table
+from ..types import FluxType
 from .flux_defined import FLUX_SOURCES
+from .registry import flux_function
+from .storage import SYSTEM_BUCKETS
+
+PKG = "influxdata/influxdb/schema"
 
 SCHEMA_FLUX = '''
 // https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/schema/tagvalues/
-tagValues = (bucket, tag, predicate=(r) => true, start=-30d, stop=now()) =>
+_tagValues = (bucket, tag, predicate=(r) => true, start=-30d, stop=now()) =>
     from(bucket: bucket)
         |> range(start: start, stop: stop)
         |> filter(fn: predicate)
+        // Without _value, the fields of every type make one stream (see analyze/variants.py).
+        |> drop(columns: ["_value"])
         |> keep(columns: [tag])
         |> group()
         |> distinct(column: tag)
         |> sort()
 
 // .../schema/measurementtagvalues/
-measurementTagValues = (bucket, measurement, tag, start=-30d, stop=now()) =>
-    tagValues(bucket: bucket, tag: tag, predicate: (r) => r._measurement == measurement, start: start, stop: stop)
+_measurementTagValues = (bucket, measurement, tag, start=-30d, stop=now()) =>
+    _tagValues(bucket: bucket, tag: tag, predicate: (r) => r._measurement == measurement, start: start, stop: stop)
 
 // .../schema/tagkeys/: the group key columns of every matching series.
-tagKeys = (bucket, predicate=(r) => true, start=-30d, stop=now()) =>
+_tagKeys = (bucket, predicate=(r) => true, start=-30d, stop=now()) =>
     from(bucket: bucket)
         |> range(start: start, stop: stop)
         |> filter(fn: predicate)
@@ -40,23 +53,79 @@ tagKeys = (bucket, predicate=(r) => true, start=-30d, stop=now()) =>
         |> sort()
 
 // .../schema/measurementtagkeys/
-measurementTagKeys = (bucket, measurement, start=-30d, stop=now()) =>
-    tagKeys(bucket: bucket, predicate: (r) => r._measurement == measurement, start: start, stop: stop)
+_measurementTagKeys = (bucket, measurement, start=-30d, stop=now()) =>
+    _tagKeys(bucket: bucket, predicate: (r) => r._measurement == measurement, start: start, stop: stop)
 
 // .../schema/fieldkeys/: the values of the `_field` column.
-fieldKeys = (bucket, predicate=(r) => true, start=-30d, stop=now()) =>
-    tagValues(bucket: bucket, tag: "_field", predicate: predicate, start: start, stop: stop)
+_fieldKeys = (bucket, predicate=(r) => true, start=-30d, stop=now()) =>
+    _tagValues(bucket: bucket, tag: "_field", predicate: predicate, start: start, stop: stop)
 
 // .../schema/measurementfieldkeys/
-measurementFieldKeys = (bucket, measurement, start=-30d, stop=now()) =>
-    fieldKeys(bucket: bucket, predicate: (r) => r._measurement == measurement, start: start, stop: stop)
+_measurementFieldKeys = (bucket, measurement, start=-30d, stop=now()) =>
+    _fieldKeys(bucket: bucket, predicate: (r) => r._measurement == measurement, start: start, stop: stop)
 
 // .../schema/measurements/: the values of the `_measurement` column.
-measurements = (bucket, start=-30d, stop=now()) =>
-    tagValues(bucket: bucket, tag: "_measurement", start: start, stop: stop)
+_measurements = (bucket, start=-30d, stop=now()) =>
+    _tagValues(bucket: bucket, tag: "_measurement", start: start, stop: stop)
 '''
 
-FLUX_SOURCES["influxdata/influxdb/schema"] = SCHEMA_FLUX
+FLUX_SOURCES[PKG] = SCHEMA_FLUX
+
+
+def _run(ctx, definition: str, **args):
+    """Check the bucket, then call the package's Flux `definition` with the given args."""
+    catalog = ctx.evaluator.catalog
+    if catalog is None:
+        raise ctx.unsupported("reading a bucket needs a database: pass --db FILE", "bucket")
+    bucket = args["bucket"]
+    found = catalog.bucket(bucket)
+    if found is None and bucket not in SYSTEM_BUCKETS:
+        names = catalog.buckets()
+        listing = ", ".join(repr(n) for n in names) if names else "none"
+        raise ctx.error(f"bucket {bucket!r} not found (buckets: {listing})", "bucket")
+    tag = args.get("tag")
+    if tag is not None and tag not in ("_measurement", "_field") and (
+            found is None or all(layout.tag(tag) is None for layout in found.measurements.values())):
+        # No series has the tag: no values (keep() would leave the tables without columns).
+        return Stream(Literal((Table((Column("_value", FluxType.STRING),), ()),), flux_name=definition.lstrip("_")))
+    impl = ctx.evaluator.library_scopes[PKG].names[definition]
+    return ctx.call(impl, {k: v for k, v in args.items() if v is not None})
+
+
+# The parameters are the Flux signatures (None: not given, the Flux default applies).
+@flux_function(PKG, pipe=None)
+def tagValues(ctx, bucket: str, tag: str, predicate=None, start=None, stop=None):
+    return _run(ctx, "_tagValues", bucket=bucket, tag=tag, predicate=predicate, start=start, stop=stop)
+
+
+@flux_function(PKG, pipe=None)
+def measurementTagValues(ctx, bucket: str, measurement, tag: str, start=None, stop=None):
+    return _run(ctx, "_measurementTagValues", bucket=bucket, measurement=measurement, tag=tag, start=start, stop=stop)
+
+
+@flux_function(PKG, pipe=None)
+def tagKeys(ctx, bucket: str, predicate=None, start=None, stop=None):
+    return _run(ctx, "_tagKeys", bucket=bucket, predicate=predicate, start=start, stop=stop)
+
+
+@flux_function(PKG, pipe=None)
+def measurementTagKeys(ctx, bucket: str, measurement, start=None, stop=None):
+    return _run(ctx, "_measurementTagKeys", bucket=bucket, measurement=measurement, start=start, stop=stop)
+
+
+@flux_function(PKG, pipe=None)
+def fieldKeys(ctx, bucket: str, predicate=None, start=None, stop=None):
+    return _run(ctx, "_fieldKeys", bucket=bucket, predicate=predicate, start=start, stop=stop)
+
+
+@flux_function(PKG, pipe=None)
+def measurementFieldKeys(ctx, bucket: str, measurement, start=None, stop=None):
+    return _run(ctx, "_measurementFieldKeys", bucket=bucket, measurement=measurement, start=start, stop=stop)
+
+
+@flux_function(PKG, pipe=None)
+def measurements(ctx, bucket: str, start=None, stop=None):
+    return _run(ctx, "_measurements", bucket=bucket, start=start, stop=stop)
 
 # https://docs.influxdata.com/flux/v0/stdlib/influxdata/influxdb/v1/ : deprecated in Flux
 # 0.88 in favour of the schema package, same parameters.
