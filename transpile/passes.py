@@ -101,7 +101,8 @@ def read_schema_from_tables(node: PlanNode) -> PlanNode:
     """The schema functions' pipelines (functions/influxdb_schema.py) over a bucket scan
     read the measurement tables directly:
 
-    - `keep(columns: [c]) |> group() |> distinct(column: c) |> sort()` of a tag,
+    - `keep(columns: [c]) |> group() |> distinct(column: c) |> sort()` of a tag (with or
+      without `filter(fn: (r) => exists r._value)` before the sort),
       `_measurement` or `_field` becomes `SeriesValues`: a tag's distinct values read
       once per measurement table (a row exists only where some field has a value, so
       without a condition on `_field` no field column is read); a measurement or a field
@@ -114,10 +115,14 @@ def read_schema_from_tables(node: PlanNode) -> PlanNode:
     is required because the values come sorted, where distinct() alone keeps the order of
     first appearance.
     """
-    if not (isinstance(node, Sort) and node.columns == ("_value",) and not node.desc
-            and isinstance(node.input, Distinct)):
+    if not (isinstance(node, Sort) and node.columns == ("_value",) and not node.desc):
         return node
-    distinct, below = node.input, node.input.input
+    distinct = node.input
+    if isinstance(distinct, Filter) and _is_exists_value(distinct.predicate) and not distinct.keep_empty:
+        distinct = distinct.input  # tag values have no nulls anyway
+    if not isinstance(distinct, Distinct):
+        return node
+    below = distinct.input
     column = distinct.column
     if isinstance(below, Group) and below.key == () and isinstance(below.input, Project):
         scan = below.input.input
@@ -132,6 +137,11 @@ def read_schema_from_tables(node: PlanNode) -> PlanNode:
         if isinstance(scan, From) and scan.start is not None and below.input.labels == scan.schema.key:
             return SeriesKeys(scan)
     return node
+
+
+def _is_exists_value(predicate: Scalar) -> bool:
+    return (isinstance(predicate, Call) and predicate.fn == "exists" and len(predicate.args) == 1
+            and isinstance(predicate.args[0], Col) and predicate.args[0].name == "_value")
 
 
 def _selects(project: Project, column: str) -> bool:

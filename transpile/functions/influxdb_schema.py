@@ -16,6 +16,7 @@ Must not: compute the values in Python.
 from __future__ import annotations
 
 from ..analyze.objects import Stream
+from ..errors import FluxSemanticError
 from ..plan import Literal
 from ..tables import Column, Table
 from ..types import FluxType
@@ -36,6 +37,8 @@ _tagValues = (bucket, tag, predicate=(r) => true, start=-30d, stop=now()) =>
         |> keep(columns: [tag])
         |> group()
         |> distinct(column: tag)
+        // InfluxDB reads tag values from its index: a series without the tag gives no null.
+        |> filter(fn: (r) => exists r._value)
         |> sort()
 
 // .../schema/measurementtagvalues/
@@ -87,9 +90,19 @@ def _run(ctx, definition: str, **args):
     if tag is not None and tag not in ("_measurement", "_field") and (
             found is None or all(layout.tag(tag) is None for layout in found.measurements.values())):
         # No series has the tag: no values (keep() would leave the tables without columns).
-        return Stream(Literal((Table((Column("_value", FluxType.STRING),), ()),), flux_name=definition.lstrip("_")))
+        return _no_values(definition)
     impl = ctx.evaluator.library_scopes[PKG].names[definition]
-    return ctx.call(impl, {k: v for k, v in args.items() if v is not None})
+    try:
+        return ctx.call(impl, {k: v for k, v in args.items() if v is not None})
+    except FluxSemanticError as exc:
+        if tag is not None and exc.message.endswith(f"column {tag!r} does not exist"):
+            # None of the measurements the predicate selects has the tag: no values.
+            return _no_values(definition)
+        raise
+
+
+def _no_values(definition: str) -> Stream:
+    return Stream(Literal((Table((Column("_value", FluxType.STRING),), ()),), flux_name=definition.lstrip("_")))
 
 
 # The parameters are the Flux signatures (None: not given, the Flux default applies).
