@@ -6,6 +6,7 @@ their registered implementation, which returns Plan nodes for table functions.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,9 +131,7 @@ class Evaluator:
         members = dict(self.packages.get(path, {}))
         source = FLUX_SOURCES.get(path)
         if source is not None:
-            from ..parser import parse
-
-            library = parse(source, f"<{path}>")
+            library = _library_ast(path, source)
             scope = self.universe.child()
             # As in Flux's stdlib, a package's Flux source calls its own builtins by name.
             scope.names.update(members)
@@ -533,6 +532,14 @@ class Evaluator:
         if isinstance(fn, Builtin):
             return self.call_builtin(fn, {"r": Located(record, span)}, span, None)
         raise FluxSemanticError(f"expected a function, got {operators.describe(fn)}", span)
+
+
+@functools.lru_cache(maxsize=None)
+def _library_ast(path: str, source: str):
+    """The AST of a package's Flux source, parsed once per process (ASTs are immutable)."""
+    from ..parser import parse
+
+    return parse(source, f"<{path}>")
 
 
 _TYPE_NAMES = {(str,): "a string", (int,): "an int", (bool,): "a bool", (float,): "a float"}
