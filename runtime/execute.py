@@ -371,6 +371,13 @@ class ConnectionCatalog:
 
         return storage.list_buckets(self.con)
 
+    @property
+    def in_memory(self) -> bool:
+        """True for a database without a file (`flux2sql query` without --db)."""
+        row = self.con.execute(
+            "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+        return row is None or not row[0]
+
 
 # Catalogs read per connection: {connection: {bucket: (generation, catalog)}}. Reading one
 # costs about 1.5 ms, as much as the SQL of a small query; runtime.storage bumps the

@@ -165,14 +165,23 @@ def test_without_a_database_the_error_has_a_position(source, where):
     assert text.splitlines()[0].startswith(f"q.flux:{where}: ") and "--db" in text
 
 
-def test_an_empty_database_has_no_buckets_to_list(tmp_path):
+def test_an_empty_database_file_lists_no_buckets(tmp_path):
     empty = Database(tmp_path / "e.duckdb")
     try:
-        with pytest.raises(FluxError) as info:
-            list(empty.query("buckets()", now=NOW))
-        assert "no buckets" in str(info.value) and info.value.span.line == 1
+        assert list(empty.query("buckets()", now=NOW)) == []
     finally:
         empty.close()
+
+
+def test_an_in_memory_database_without_buckets_asks_for_a_file():
+    # `flux2sql query` without --db: the in-memory database cannot hold the user's buckets.
+    memory = Database()
+    try:
+        with pytest.raises(FluxError) as info:
+            list(memory.query("buckets()", now=NOW))
+        assert "pass --db" in str(info.value) and info.value.span.line == 1
+    finally:
+        memory.close()
 
 
 def test_an_unknown_bucket_is_named_at_the_call(db):

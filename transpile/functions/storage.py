@@ -89,9 +89,8 @@ def buckets(ctx, org=None, orgID=None, host=None, token=None):
     if catalog is None:
         raise ctx.unsupported("listing buckets needs a database: pass --db FILE")
     names = sorted(catalog.buckets())
-    if not names:
-        # `flux2sql query` without --db runs on an empty in-memory database, which the
-        # catalog cannot tell from an empty file; InfluxDB always has buckets.
+    if not names and getattr(catalog, "in_memory", False):
+        # `flux2sql query` without --db runs on an empty in-memory database.
         raise ctx.unsupported("the database holds no buckets: pass --db FILE (flux2sql write creates buckets)")
     rows = [(name, bucket_id(name), LOCAL_ORG_ID, "", 0) for name in names]
     return Stream(Literal((Table(BUCKET_COLUMNS, (), rows),), flux_name="buckets"))
