@@ -259,3 +259,29 @@ def test_first_and_last_of_a_bucket_are_the_rows_of_the_least_and_greatest_time(
         }
     finally:
         database.close()
+
+
+def test_transpile_shows_the_rows_a_to_writes_before_the_results():
+    # `flux2sql transpile` of a task: its to() is a statement of its own (the rows upserted
+    # into the bucket), in the order the statements run, and runs as printed.
+    import duckdb
+    import sqlglot
+
+    import transpile
+
+    script = '''import "array"
+rows = array.from(rows: [
+    {_time: 2024-01-01T00:00:00Z, _measurement: "m", _field: "f", _value: 1.5, tag: "a"},
+    {_time: 2024-01-01T00:00:10Z, _measurement: "m", _field: "f", _value: 2.5, tag: "b"},
+])
+rows |> to(bucket: "out") |> yield(name: "written")
+rows |> count() |> yield(name: "counted")
+'''
+    statements = sqlglot.parse(transpile.compile(script, now=T0).sql(), read="duckdb")
+    comments = [" ".join(s.comments or []) for s in statements]
+    assert len(statements) == 2
+    assert 'to(bucket: "out")' in comments[0] and "result: written" in comments[0]
+    assert "result: counted" in comments[1]
+    con = duckdb.connect()
+    written = con.execute(statements[0].sql(dialect="duckdb")).fetchall()
+    assert len(written) == 2

@@ -26,11 +26,23 @@ class Compiled:
     now: int | None
 
     def sql(self, pretty: bool = True) -> str:
+        """The statements in the order they run: each to()'s rows, then each result. A
+        result that is a to() is read back from what the to() wrote: its statement is the
+        to()'s, said once."""
         parts = []
-        for result in self.results:
-            select = result.select.copy()
-            select.add_comments([f" result: {result.name} "], prepend=True)
+
+        def statement(select, comment: str) -> None:
+            select = select.copy()
+            select.add_comments([f" {comment} "], prepend=True)
             parts.append(select.sql(dialect="duckdb", pretty=pretty) + ";")
+
+        for result in self.results:
+            writes = result.writes or []
+            for to, select in writes:
+                also = f", also result: {result.name}" if to is result.node else ""
+                statement(select, f'to(bucket: "{to.bucket}"): the rows upserted into the bucket{also}')
+            if not (writes and writes[-1][0] is result.node):
+                statement(result.select, f"result: {result.name}")
         return "\n\n".join(parts) + ("\n" if parts else "")
 
 
