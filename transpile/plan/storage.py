@@ -152,8 +152,21 @@ def _to_passes_marks(node: To) -> frozenset:
     return marks_passed_through(node)
 
 
+class ListsOfScan:
+    """A node listing something about the series its `scan` reads: one table with the
+    string column `_value`, within the scan's range."""
+
+    @property
+    def schema(self) -> Schema:
+        return Schema((Column("_value", FluxType.STRING),), ())
+
+    @property
+    def bounds(self):
+        return self.scan.bounds
+
+
 @dataclass(frozen=True)
-class SeriesValues(PlanNode):
+class SeriesValues(ListsOfScan, PlanNode):
     """The distinct values of one column of the series a scan reads, sorted, as one table
     with the string column `_value`: `from() |> range() |> filter() |> keep(columns: [c])
     |> group() |> distinct(column: c) |> sort()` (schema.tagValues, fieldKeys,
@@ -168,17 +181,9 @@ class SeriesValues(PlanNode):
     column: str
     flux_name: str = "distinct"
 
-    @property
-    def schema(self) -> Schema:
-        return Schema((Column("_value", FluxType.STRING),), ())
-
-    @property
-    def bounds(self):
-        return self.scan.bounds
-
 
 @dataclass(frozen=True)
-class SeriesKeys(PlanNode):
+class SeriesKeys(ListsOfScan, PlanNode):
     """The group key labels of the series a scan reads, each once, sorted, as one table with
     the string column `_value`: `from() |> range() |> filter() |> keys() |> keep(columns:
     ["_value"]) |> distinct() |> sort()` (schema.tagKeys). A series' key is `_start`,
@@ -187,11 +192,3 @@ class SeriesKeys(PlanNode):
 
     scan: From
     flux_name: str = "keys"
-
-    @property
-    def schema(self) -> Schema:
-        return Schema((Column("_value", FluxType.STRING),), ())
-
-    @property
-    def bounds(self):
-        return self.scan.bounds
