@@ -161,14 +161,14 @@ def keyValues(ctx, tables, keyColumns):
 
 
 @flux_function("universe")
-def distinct(ctx, tables, column="_value"):
+def distinct(ctx, tables, column: str = "_value"):
     """distinct(column): https://docs.influxdata.com/flux/v0/stdlib/universe/distinct/"""
     node = stream_of(ctx, tables)
     return Stream(Distinct(node, _column_arg(ctx, node, column)))
 
 
 @flux_function("universe")
-def unique(ctx, tables, column="_value"):
+def unique(ctx, tables, column: str = "_value"):
     """unique(column): the first row of each distinct value. https://docs.influxdata.com/flux/v0/stdlib/universe/unique/"""
     node = stream_of(ctx, tables)
     return Stream(RowSelect(node, "unique", _column_arg(ctx, node, column), flux_name="unique"))
@@ -182,7 +182,7 @@ def mode(ctx, tables, column="_value"):
 
 
 @flux_function("universe", partial="pos: -1 (random start) starts at row 0")
-def sample(ctx, tables, n, pos=-1):
+def sample(ctx, tables, n: int, pos: int = -1):
     """sample(n, pos): every n-th row of each table from row `pos` (0-based).
 
     https://docs.influxdata.com/flux/v0/stdlib/universe/sample/ ; pos -1 means a random start
@@ -206,13 +206,13 @@ def _sort_limit(ctx, tables, n, columns, desc):
 
 
 @flux_function("universe")
-def top(ctx, tables, n, columns=["_value"]):  # noqa: B006 - Flux's default
+def top(ctx, tables, n: int, columns=["_value"]):  # noqa: B006 - Flux's default
     """top(n, columns) = sort(columns, desc: true) |> limit(n). https://docs.influxdata.com/flux/v0/stdlib/universe/top/"""
     return _sort_limit(ctx, tables, n, columns, True)
 
 
 @flux_function("universe")
-def bottom(ctx, tables, n, columns=["_value"]):  # noqa: B006
+def bottom(ctx, tables, n: int, columns=["_value"]):  # noqa: B006
     """bottom(n, columns) = sort(columns) |> limit(n). https://docs.influxdata.com/flux/v0/stdlib/universe/bottom/"""
     return _sort_limit(ctx, tables, n, columns, False)
 

@@ -76,7 +76,7 @@ def value_column(ctx, node, name: str, label: str = "_value", arg: str | None = 
 
 
 @flux_function("universe")
-def difference(ctx, tables, nonNegative=False, columns=["_value"], keepFirst=False, initialZero=False):  # noqa: B006
+def difference(ctx, tables, nonNegative: bool = False, columns=["_value"], keepFirst: bool = False, initialZero: bool = False):  # noqa: B006
     """https://docs.influxdata.com/flux/v0/stdlib/universe/difference/"""
     node = stream_of(ctx, tables)
     cols = string_list(ctx, columns, "columns")
@@ -88,7 +88,7 @@ def difference(ctx, tables, nonNegative=False, columns=["_value"], keepFirst=Fal
 
 
 @flux_function("universe")
-def derivative(ctx, tables, unit=SECOND, nonNegative=False, columns=["_value"], timeColumn="_time", initialZero=False):  # noqa: B006
+def derivative(ctx, tables, unit=SECOND, nonNegative: bool = False, columns=["_value"], timeColumn: str = "_time", initialZero: bool = False):  # noqa: B006
     """https://docs.influxdata.com/flux/v0/stdlib/universe/derivative/"""
     node = stream_of(ctx, tables)
     cols = string_list(ctx, columns, "columns")
@@ -289,7 +289,7 @@ def stateDuration(ctx, tables, fn, column="stateDuration", timeColumn="_time", u
 
 
 @flux_function("universe")
-def fill(ctx, tables, column="_value", value=None, usePrevious=False):
+def fill(ctx, tables, column: str = "_value", value=None, usePrevious: bool = False):
     """https://docs.influxdata.com/flux/v0/stdlib/universe/fill/"""
     node = stream_of(ctx, tables)
     column = column_name(ctx, column, "column")

@@ -185,7 +185,7 @@ def set(ctx, tables, key: str, value: str):
 
 
 @flux_function("universe")
-def group(ctx, tables, columns=[], mode="by"):  # noqa: B006 - Flux's default
+def group(ctx, tables, columns=[], mode: str = "by"):  # noqa: B006 - Flux's default
     """group(columns, mode): regroup by these columns ("by") or by all others ("except")."""
     node = stream_of(ctx, tables)
     wanted = string_list(ctx, columns, "columns")
@@ -228,7 +228,7 @@ def _type_groups(streams: list) -> list[list]:
 
 
 @flux_function("universe")
-def sort(ctx, tables, columns=["_value"], desc=False):  # noqa: B006
+def sort(ctx, tables, columns=["_value"], desc: bool = False):  # noqa: B006
     """sort(columns, desc): order rows within each table (stable)."""
     node = stream_of(ctx, tables)
     return Stream(Sort(node, string_list(ctx, columns, "columns"), bool(desc)))
@@ -247,7 +247,7 @@ def _aggregate(ctx, tables, function, column, out_type, **params):
 
 
 @flux_function("universe")
-def count(ctx, tables, column="_value"):
+def count(ctx, tables, column: str = "_value"):
     return _aggregate(ctx, tables, "count", column, FluxType.INT)
 
 
