@@ -135,3 +135,22 @@ def test_annotated_csv_bad_cell_is_one_line_error(run, tmp_path):
     result = run(data, "--db", tmp_path / "x.duckdb", "--bucket", "b", "--format", "csv")
     assert result.exit_code == 1
     assert "Traceback" not in result.output and f"{data}:6:" in result.output
+
+
+def test_annotated_csv_type_conflict_names_the_row_line(run, tmp_path):
+    # The second table's rows sit on lines 11 and 12 of the file, after a blank line and
+    # a second header: errors name those lines, not the rows' numbers among data rows.
+    db = tmp_path / "x.duckdb"
+    stored = tmp_path / "stored.lp"
+    stored.write_text("m,h=a f=1.5 1000\n")
+    assert run(stored, "--db", db, "--bucket", "b").exit_code == 0
+    data = tmp_path / "in.csv"
+    block = ("#datatype,string,long,dateTime:RFC3339,{t},string,string,string\n"
+             "#group,false,false,false,false,true,true,true\n#default,_result,,,,,,\n"
+             ",result,table,_time,_value,_field,_measurement,h\n")
+    data.write_text(block.format(t="double") + ",,0,2024-01-01T00:00:00Z,2.5,f,m,a\n\n"
+                    + block.format(t="long") + ",,1,2024-01-01T00:00:10Z,3,f,m,b\n,,1,2024-01-01T00:00:20Z,4,f,m,b\n")
+    result = run(data, "--db", db, "--bucket", "b", "--format", "csv")
+    assert result.exit_code == 1
+    assert f"{data}:11: field type conflict" in result.output and f"{data}:12: field type conflict" in result.output
+    assert count(db, "b.m") == 1  # nothing of the bad write

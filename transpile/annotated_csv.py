@@ -198,6 +198,7 @@ class _Decoder:
     def __init__(self, source_name: str):
         self.source = source_name
         self.results: list[tuple[str, list[Table]]] = []
+        self.row_lines: list[int] = []  # the line of every data row, in file order
 
     def error(self, line: int, message: str) -> AnnotatedCSVError:
         return AnnotatedCSVError(self.source, line, message)
@@ -237,6 +238,7 @@ class _Decoder:
                 block_tables.append(Table(block.columns, block.key, rows))
                 rows, table_id = [], cell_table
             rows.append(self._parse_row(block, line, row))
+            self.row_lines.append(line)
         if block is not None:
             self._finish_block(block, block_tables, rows)
         elif annotations:
@@ -387,6 +389,14 @@ def decode(text: str, source_name: str = "csv") -> list[Table]:
     tables of all of them.
     """
     return [table for _, tables in decode_results(text, source_name) for table in tables]
+
+
+def decode_with_lines(text: str, source_name: str = "csv") -> tuple[list[Table], list[int]]:
+    """`decode`, and the line of each data row: the rows of the tables, taken in order,
+    are the text's data rows in order (for errors that name a row's line)."""
+    decoder = _Decoder(source_name)
+    results = decoder.run(text)
+    return [table for _, tables in results for table in tables], decoder.row_lines
 
 
 def decode_raw(text: str, source_name: str = "csv") -> list[Table]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import BinaryIO, Iterator
 
-from transpile.annotated_csv import decode
+from transpile.annotated_csv import decode_with_lines
 from transpile.errors import FluxError
 from transpile.types import FluxType
 
@@ -22,9 +22,8 @@ BATCH_POINTS = 100_000
 
 
 def read_points(stream: BinaryIO, source_name: str = "csv") -> Iterator[tuple[list[Point], list[LineError]]]:
-    """Batches of (points, errors). A row's position is its 1-based number among all data
-    rows (annotated CSV tables do not keep their text lines). The whole text is decoded
-    first: annotated CSV cannot be split into independent chunks before decoding."""
+    """Batches of (points, errors). A row's position is its line in the text. The whole text
+    is decoded first: annotated CSV cannot be split into independent chunks before decoding."""
     raw = stream.read()
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
@@ -32,7 +31,7 @@ def read_points(stream: BinaryIO, source_name: str = "csv") -> Iterator[tuple[li
         yield [], [LineError(raw.count(b"\n", 0, exc.start) + 1, None, "invalid UTF-8")]
         return
     try:
-        tables = decode(text, source_name)
+        tables, lines = decode_with_lines(text, source_name)
     except FluxError as exc:
         line = getattr(exc, "line", None) or 1
         message = exc.message
@@ -41,14 +40,14 @@ def read_points(stream: BinaryIO, source_name: str = "csv") -> Iterator[tuple[li
         return
     points: list[Point] = []
     errors: list[LineError] = []
-    row_number = 0
+    row_number = 0  # data rows read so far
     for table_number, table in enumerate(tables):
         labels = table.labels
         missing = [c for c in REQUIRED if c not in labels]
         if missing:
-            row_number += len(table.rows)
             if table.rows:
-                errors.append(LineError(row_number, None, f"table {table_number} has no column {missing[0]}"))
+                errors.append(LineError(lines[row_number], None, f"table {table_number} has no column {missing[0]}"))
+            row_number += len(table.rows)
             continue
         value_type = table.column("_value").type
         tag_columns = [
@@ -59,7 +58,7 @@ def read_points(stream: BinaryIO, source_name: str = "csv") -> Iterator[tuple[li
         for row in table.rows:
             row_number += 1
             try:
-                point = _point(row, at, tag_columns, value_type, row_number)
+                point = _point(row, at, tag_columns, value_type, lines[row_number - 1])
             except LineError as exc:
                 errors.append(exc)
                 continue
