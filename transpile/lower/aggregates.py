@@ -145,24 +145,11 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.W
     start_col, stop_col = window.start_column, window.stop_column
     others = [k for k in node.schema.key if k not in (start_col, stop_col)]
     tables = exp.select(*[sql.col(k) for k in others]).from_(sql.ident(name)).distinct() if others else None
-    last = (bounds[1] - 1) // 1000 * 1000  # window starts are whole microseconds
-    if in_nanoseconds(window):
-        first = _ns(window_start(window, sql.time_literal(bounds[0])))
-        series = sql.func("generate_series", first, sql.number(bounds[1] - 1), sql.number(window.every.nanoseconds))
-    elif window.location == "UTC":
-        first = window_start(window, sql.time_literal(bounds[0]))
-        series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
-    else:
-        # Windows follow the local wall clock (a local day may last 23 or 25 hours).
-        first = local_window_start(window, to_local(sql.time_literal(bounds[0]), window.location))
-        series = sql.func("generate_series", first, to_local(sql.time_literal(last), window.location), duration_sql(window.every))
-    grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
-    w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
-    if in_nanoseconds(window):
-        w = _time_ns(sql.col("__window", "grid"))
+    starts = _window_starts(window, bounds)
     if window.location != "UTC" and not in_nanoseconds(window):
         w, w_stop = local_bounds_of_wall(window, sql.col("__window", "grid"))
     else:
+        w = _grid_window_start(window)
         w_stop = window_stop(window, w.copy())
     grid_cols = {k: sql.col(k, "tables") for k in others}
     grid_cols[start_col] = sql.func("greatest", w, sql.time_literal(bounds[0]))
@@ -170,9 +157,9 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.W
     grid = exp.select(*[sql.alias(e, k) for k, e in grid_cols.items()])
     if tables is not None:
         grid = grid.from_(exp.Subquery(this=tables, alias=exp.TableAlias(this=sql.ident("tables"))))
-        grid = grid.join(_cross(_subquery(exp.select(exp.Star()).from_(grid_from), "grid")), copy=False)
+        grid = grid.join(_cross(starts), copy=False)
     else:
-        grid = grid.from_(_subquery(exp.select(exp.Star()).from_(grid_from), "grid"), copy=False)
+        grid = grid.from_(starts, copy=False)
     grid_name = lw.ctes.add("windows", grid)
     cond = sql.and_all(
         [exp.NullSafeEQ(this=sql.col(k, "w"), expression=sql.col(k, "a")) for k in others]
@@ -190,6 +177,31 @@ def fill_empty_windows(lw: Lowerer, agg: Relation, node: p.PlanNode, window: p.W
     source = exp.Table(this=sql.ident(grid_name), alias=exp.TableAlias(this=sql.ident("w")))
     join = exp.Join(this=exp.Table(this=sql.ident(name), alias=exp.TableAlias(this=sql.ident("a"))), on=cond, side="LEFT")
     return Relation(source=source, columns=columns, joins=[join])
+
+
+def _window_starts(window: p.Window, bounds: tuple[int, int]) -> exp.Subquery:
+    """The subquery `grid` of every window start between the bounds, in column `__window`:
+    epoch nanoseconds for windows finer than a microsecond, else timestamps (on the local
+    wall clock for windows in a time zone: a local day may last 23 or 25 hours)."""
+    last = (bounds[1] - 1) // 1000 * 1000  # window starts are whole microseconds
+    if in_nanoseconds(window):
+        first = _ns(window_start(window, sql.time_literal(bounds[0])))
+        series = sql.func("generate_series", first, sql.number(bounds[1] - 1), sql.number(window.every.nanoseconds))
+    elif window.location == "UTC":
+        first = window_start(window, sql.time_literal(bounds[0]))
+        series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
+    else:
+        first = local_window_start(window, to_local(sql.time_literal(bounds[0]), window.location))
+        series = sql.func("generate_series", first, to_local(sql.time_literal(last), window.location), duration_sql(window.every))
+    grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
+    return _subquery(exp.select(exp.Star(), copy=False).from_(grid_from, copy=False), "grid")
+
+
+def _grid_window_start(window: p.Window) -> exp.Expression:
+    """The start instant of the `grid` row's window (see _window_starts; UTC windows)."""
+    if in_nanoseconds(window):
+        return _time_ns(sql.col("__window", "grid"))
+    return sql.cast(sql.col("__window", "grid"), FluxType.TIME)
 
 
 def _subquery(select: exp.Select, alias: str) -> exp.Subquery:
@@ -500,17 +512,8 @@ def fill_windows(lw: Lowerer, grouped: Relation, node: p.PlanNode, raw: RawWindo
     varying = [k for k in others if not is_constant(grouped.columns[k])]
     # The tables there are: a constant column still tells whether there is any.
     listed = varying or others[:1]
-    if in_nanoseconds(window):
-        first = _ns(window_start(window, sql.time_literal(bounds[0])))
-        series = sql.func("generate_series", first, sql.number(bounds[1] - 1), sql.number(window.every.nanoseconds))
-        w = _time_ns(sql.col("__window", "grid"))
-    else:
-        first = window_start(window, sql.time_literal(bounds[0]))
-        last = (bounds[1] - 1) // 1000 * 1000  # window starts are whole microseconds
-        series = sql.func("generate_series", first, sql.time_literal(last), duration_sql(window.every))
-        w = sql.cast(sql.col("__window", "grid"), FluxType.TIME)
-    grid_from = exp.Unnest(expressions=[series], alias=exp.TableAlias(columns=[sql.ident("__window")]))
-    starts = _subquery(exp.select(exp.Star(), copy=False).from_(grid_from, copy=False), "grid")
+    starts = _window_starts(window, bounds)
+    w = _grid_window_start(window)
     grid = exp.select(*[sql.alias(sql.col(k, "tables"), k) for k in listed], sql.alias(w, WINDOW), copy=False)
     if listed:
         tables = exp.select(*[sql.col(k) for k in listed], copy=False).from_(sql.ident(name), copy=False)
